@@ -1,0 +1,64 @@
+"""Entry point of the ``nasicon-sim`` command.
+
+Each subcommand lives in its own module of :mod:`nasicon_sim.cli` exposing
+``register(subparsers)``, which adds its parser and sets ``func`` to a function taking the
+parsed arguments and returning an exit code. Heavy imports happen inside those functions.
+User errors (:class:`~nasicon_sim.errors.NasiconSimError`) print one line and exit with 2;
+``--traceback`` shows the full traceback instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+
+from nasicon_sim import __version__
+from nasicon_sim.errors import NasiconSimError
+
+#: Subcommand modules, in the order ``--help`` lists them.
+SUBCOMMANDS: tuple[str, ...] = ("describe",)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full argument parser (all subcommands registered)."""
+    parser = argparse.ArgumentParser(
+        prog="nasicon-sim",
+        description="Screen NASICON sodium solid electrolytes before synthesis.",
+    )
+    parser.add_argument("--version", action="version", version=f"nasicon-sim {__version__}")
+    parser.add_argument("--traceback", action="store_true",
+                        help="show the full Python traceback on errors")
+    parser.add_argument("-v", "--verbose", action="count", default=0,
+                        help="log progress (-v info, -vv debug)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in SUBCOMMANDS:
+        importlib.import_module(f"nasicon_sim.cli.{name.replace('-', '_')}").register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; returns the process exit code (0 success, 2 user error)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    level = logging.WARNING - 10 * min(args.verbose, 2)
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    if not getattr(args, "func", None):
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except NasiconSimError as exc:
+        if args.traceback:
+            raise
+        print(f"nasicon-sim {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"nasicon-sim {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
