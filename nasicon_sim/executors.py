@@ -22,6 +22,9 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
+#: How long to wait for a dask scheduler before giving up.
+DASK_CONNECT_TIMEOUT = "20s"
+
 
 def default_workers() -> int:
     """Number of CPU cores available to this process."""
@@ -73,7 +76,7 @@ def _dask(func: Callable[[T], Any], tasks: list[T], address: str) -> Iterator[tu
             "--dask needs dask.distributed: pip install 'dask[distributed]'"
         ) from exc
     try:
-        client = Client(address, timeout="20s")
+        client = Client(address, timeout=DASK_CONNECT_TIMEOUT)
     except OSError as exc:
         raise NasiconSimError(f"cannot reach the dask scheduler at {address!r}: {exc}") from None
     try:

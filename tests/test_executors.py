@@ -32,8 +32,11 @@ def test_dask_local_cluster_matches_local_pool():
     assert remote == serial
 
 
-def test_unreachable_scheduler_is_a_clear_error():
+def test_unreachable_scheduler_is_a_clear_error(monkeypatch):
+    from nasicon_sim import executors
     from nasicon_sim.errors import NasiconSimError
+
+    monkeypatch.setattr(executors, "DASK_CONNECT_TIMEOUT", "1s")
 
     with pytest.raises(NasiconSimError, match="cannot reach the dask scheduler"):
         list(run_tasks(math.sqrt, [1.0], dask_address="tcp://127.0.0.1:9"))
