@@ -124,12 +124,21 @@ class ResultsStore:
             return None
         return dict(rows[0].data.get("result", {}))
 
+    def get_with_data(self, key: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
+        """The stored result dict and the row's other data entries, or None."""
+        rows = list(self._db.select(task_hash=key, limit=1))
+        if not rows:
+            return None
+        data = dict(rows[0].data)
+        return dict(data.pop("result", {})), data
+
     def put(
         self,
         key: str,
         structure: Any,
         result: Mapping[str, Any],
         tags: Mapping[str, Any] | None = None,
+        extra_data: Mapping[str, Any] | None = None,
     ) -> int:
         """Store one finished task (a no-op returning the existing id if already stored).
 
@@ -143,6 +152,8 @@ class ResultsStore:
             JSON-able results; scalar top-level entries also become key-value pairs.
         tags : mapping, optional
             Extra searchable key-value pairs (study, label, method, seed, index ...).
+        extra_data : mapping, optional
+            Further row data, stored as is (numpy arrays allowed), e.g. a landscape preview.
 
         Returns
         -------
@@ -161,8 +172,8 @@ class ResultsStore:
         pairs = _scalar_pairs(result)
         pairs.update(_scalar_pairs(dict(tags or {})))
         pairs["task_hash"] = key
-        return int(self._db.write(atoms, key_value_pairs=pairs,
-                                  data={"result": json.loads(canonical_json(result))}))
+        data = {"result": json.loads(canonical_json(result)), **dict(extra_data or {})}
+        return int(self._db.write(atoms, key_value_pairs=pairs, data=data))
 
     def rows(self, **selection: Any) -> Iterator[dict[str, Any]]:
         """Stored results matching key-value pairs (e.g. ``study="zuo2026"``), as dicts.
