@@ -104,9 +104,11 @@ def run(args: argparse.Namespace) -> int:
     for note in choice.notes:
         print(f"note         {note}")
     if args.vegard:
-        abc = np.array(load_parent().lattice.abc) * plan.sites.lattice_scale
+        parent_abc = np.array(load_parent().lattice.abc)
+        abc = parent_abc * plan.sites.lattice_scale
         print(f"vegard       scale {plan.sites.lattice_scale:.5f}: parent cell a b c = "
-              + " ".join(f"{x:.4f}" for x in abc) + " A")
+              + " ".join(f"{x:.4f}" for x in abc) + " A (unscaled "
+              + " ".join(f"{x:.4f}" for x in parent_abc) + " A)")
 
     header = {**plan.base_metadata(), "method": args.method, "seed": args.seed,
               "n_requested": args.n, "site_counts": {k: dict(v) for k, v in choice.site_counts.items()},
