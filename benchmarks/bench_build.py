@@ -38,45 +38,46 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from nasicon_sim.io.write import EnsembleWriter  # noqa: E402
 from nasicon_sim.structure.ensemble import build_ensemble, prepare_build  # noqa: E402
-from nasicon_sim.structure.ordering import AnnealSchedule, random_occupation  # noqa: E402
+from nasicon_sim.structure.ordering import (  # noqa: E402
+    AnnealSchedule,
+    SwapProposer,
+    random_occupation,
+)
 from nasicon_sim.structure.sites import charges_of  # noqa: E402
 
 ME1 = "Na3.5Zr1.0Ti0.5Lu0.5Si2PO12"
 
 
 def full_recompute_anneal(sites, matrix, rng, schedule):
-    """Reference: the annealing of ``ordering.anneal_occupation`` with E recomputed per trial."""
+    """Reference: the annealing of ``ordering.anneal_occupation`` (same proposals, same random
+    numbers) with the energy recomputed as ``q^T A q`` at every trial swap."""
     occupation = random_occupation(sites, rng).astype(object)
     q = charges_of(sites, occupation.astype(str))
     energy = float(q @ matrix @ q)
     best = energy
-    groups = [np.asarray(g.indices, dtype=np.int64) for g in sites.groups]
-    sizes = np.array([len(g) for g in groups], dtype=float)
+    proposers = [SwapProposer(g.indices, occupation) for g in sites.groups]
+    sizes = np.array([len(g.indices) for g in sites.groups], dtype=float)
     weights = sizes / sizes.sum()
     n_ordered = int(sizes.sum())
     for kT in schedule.temperatures():
         beta = 1.0 / float(kT)
-        which = rng.choice(len(groups), size=n_ordered, p=weights)
-        u = rng.random(n_ordered)
+        which = rng.choice(len(proposers), size=n_ordered, p=weights)
+        draws = rng.random((n_ordered, 4))
         for t in range(n_ordered):
-            g = groups[which[t]]
-            for _ in range(64):
-                a, b = rng.integers(0, len(g), size=2)
-                i, j = int(g[a]), int(g[b])
-                if occupation[i] != occupation[j]:
-                    break
-            else:
-                continue
+            proposer = proposers[which[t]]
+            i, j, move = proposer.propose(draws[t, 0], draws[t, 1], draws[t, 2])
             if q[i] == q[j]:
                 occupation[i], occupation[j] = occupation[j], occupation[i]
+                proposer.accept(move)
                 continue
             q[i], q[j] = q[j], q[i]
             trial = float(q @ matrix @ q)
             delta = trial - energy
-            if delta > 0.0 and u[t] >= math.exp(-delta * beta):
+            if delta > 0.0 and draws[t, 3] >= math.exp(-delta * beta):
                 q[i], q[j] = q[j], q[i]
                 continue
             occupation[i], occupation[j] = occupation[j], occupation[i]
+            proposer.accept(move)
             energy = trial
             best = min(best, energy)
     return best
@@ -138,7 +139,7 @@ def main() -> int:
     t_ref, ref_energies = timed(reference_a, max(1, args.repeats // 2))
     agree = np.abs(np.array(ref_energies) - energies).max()
     print(f"reference A, full-recompute MC       {fmt(t_ref)}")
-    print(f"  same energies as ours: max |dE| = {agree:.2e} eV")
+    print(f"  same lowest energies as ours: max |dE| = {agree:.2e} eV")
     print(f"  ratio reference A / ours (build only): {statistics.median(t_ref) / statistics.median(t_ours):.2f}")
 
     # reference B: pymatgen Ewald branch-and-bound on the 1-cell supercell

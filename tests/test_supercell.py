@@ -210,3 +210,13 @@ def test_parent_indices_round_trip_and_tolerance():
     assert np.array_equal(parent_indices_of(shaken, matrix, parent), expected)
     with pytest.raises(StructureError, match="from the nearest parent site"):
         parent_indices_of(frac + [0.0, 0.25, 0.0], matrix, parent, tolerance_A=0.3)
+
+
+def test_printed_rounding_within_parser_tolerance_is_rounded_not_refused():
+    # M site sums to 1.99 (accepted by the parser): the M sublattice is filled by rounding
+    comp = parse_nasicon("Na3.04Zr0.66Ti0.67Hf0.66Si2PO12")
+    c = choose_supercell(comp)
+    assert not c.exact
+    assert sum(c.site_counts["M"].values()) == 8 * c.n_cells
+    assert c.deviation["Na"] == pytest.approx(-0.04)
+    assert c.max_abs_deviation <= 0.05

@@ -42,7 +42,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--max-attempts", type=int, default=None,
                    help="cap on draws with --dedup (default 10 n)")
     p.add_argument("--sweeps", type=int, default=None,
-                   help="annealing sweeps of the ewald method (default 100)")
+                   help="annealing sweeps of the ewald method (default 300)")
     p.add_argument("--vegard", action="store_true",
                    help="scale the cell with the mean M-site Shannon radius (off by default)")
     p.add_argument("--format", default="cif", metavar="cif,poscar,extxyz",

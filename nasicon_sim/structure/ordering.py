@@ -8,22 +8,26 @@ from a valid placement and is randomised by constrained swaps at infinite temper
 ``ewald``: simulated annealing (Kirkpatrick, Gelatt, Vecchi, Science 220 (1983) 671) of the
 Ewald energy ``E = q^T A q`` (:mod:`~nasicon_sim.structure.ewald`) by Metropolis Monte Carlo
 swaps within each group: M-M species swaps, Na occupied-vacant swaps (rejected if they
-break a Na short contact) and Si/P swaps. The energy change of a trial swap costs O(1) and
+break a Na short contact) and Si/P swaps, each trial a uniformly random pair of unlike
+positions (:class:`SwapProposer`). The energy change of a trial swap costs O(1) and
 an accepted swap updates the potential ``phi = A q`` in O(N), so hundreds of sites are cheap.
 Schedule (:class:`AnnealSchedule`): ``n_sweeps`` sweeps of ``n_ordered`` trial swaps each,
 with ``kT`` falling geometrically from ``kT_start_eV`` to ``kT_end_eV``; the lowest-energy
-occupation visited is returned. Defaults: ``kT_start_eV`` = 1 eV (the median |dE| of a
-random swap in ME1 is about 3 eV for formal charges, so early sweeps accept every downhill
-and many uphill swaps), ``kT_end_eV`` = 0.01 eV (far below any charge-changing swap: the end
-is a quench), 100 sweeps. Measured on the ME1 4-cell supercell (328 atoms): starting
-temperatures of 0.5-10 eV and 100-300 sweeps all end within 0.5 eV of each other, near
--13660.5 eV per cell, against -13634 +- 9 eV for random orderings (the tests check that
-annealed energies are lower than random ones). Swaps of equal charges (Zr4+/Ti4+) never
-change ``E`` and are always accepted: Ewald ordering leaves them random.
+occupation visited is returned. Defaults, from the table printed by
+``benchmarks/scan_anneal_schedule.py`` on the ME1 4-cell supercell (328 atoms):
+``kT_start_eV`` = 1 eV, below the median |dE| of a random charge-changing swap (2.34 eV with
+formal charges); ``kT_end_eV`` = 0.01 eV, far below any such swap, so the end is a quench;
+300 sweeps (0.07 s per run there). Starting temperatures of 0.3-10 eV and 50-1000 sweeps all
+end between -13660.0 and -13660.9 eV per supercell on average (1000 sweeps gain about 0.4 eV
+for 3.5 times the work), against -13635 +- 8 eV for random orderings: the low-energy
+orderings are many and nearly degenerate, which is what an ensemble should sample. Swaps of
+equal charges (Zr4+/Ti4+) never change ``E`` and are always accepted: Ewald ordering leaves
+them random.
 """
 
 from __future__ import annotations
 
+import bisect
 import logging
 import math
 from dataclasses import dataclass
@@ -38,7 +42,13 @@ from nasicon_sim.structure.supercell import VACANCY
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["AnnealResult", "AnnealSchedule", "anneal_occupation", "random_occupation"]
+__all__ = [
+    "AnnealResult",
+    "AnnealSchedule",
+    "SwapProposer",
+    "anneal_occupation",
+    "random_occupation",
+]
 
 _CONSTRAINED_RANDOM_SWEEPS = 20
 
@@ -53,13 +63,13 @@ class AnnealSchedule:
         Initial temperature (energy units), eV.
     kT_end_eV : float, default 0.01
         Final temperature, eV.
-    n_sweeps : int, default 100
+    n_sweeps : int, default 300
         Number of sweeps; one sweep = as many trial swaps as ordered positions.
     """
 
     kT_start_eV: float = 1.0
     kT_end_eV: float = 0.01
-    n_sweeps: int = 100
+    n_sweeps: int = 300
 
     def __post_init__(self) -> None:
         if not (self.kT_start_eV > 0 and self.kT_end_eV > 0):
@@ -77,6 +87,43 @@ class AnnealSchedule:
         """JSON-able parameters."""
         return {"kT_start_eV": self.kT_start_eV, "kT_end_eV": self.kT_end_eV,
                 "n_sweeps": int(self.n_sweeps)}
+
+
+class SwapProposer:
+    """Uniformly random pairs of positions of one group that hold different species.
+
+    A species pair (a, b) is drawn with probability n_a n_b / sum, then one position of each:
+    every unordered pair of unlike positions is equally likely, so the proposal is symmetric
+    (Metropolis detailed balance) and never wasted on like pairs, even with few vacancies.
+
+    Parameters
+    ----------
+    indices : (n,) int array
+        Positions of the group.
+    occupation : (N,) array
+        Current species per position.
+    """
+
+    def __init__(self, indices: np.ndarray, occupation: np.ndarray) -> None:
+        species = sorted({str(occupation[k]) for k in indices})
+        self._lists = {sp: [int(k) for k in indices if occupation[k] == sp] for sp in species}
+        self._pairs = [(a, b) for n, a in enumerate(species) for b in species[n + 1:]]
+        weights = np.array([len(self._lists[a]) * len(self._lists[b]) for a, b in self._pairs], float)
+        self._cumulative = (np.cumsum(weights) / weights.sum()).tolist()
+
+    def propose(self, u_pair: float, u_i: float, u_j: float) -> tuple[int, int, tuple]:
+        """Positions ``i``, ``j`` from three uniform numbers in [0, 1), and a move token."""
+        p = min(bisect.bisect_right(self._cumulative, u_pair), len(self._pairs) - 1)
+        a, b = self._pairs[p]
+        la, lb = self._lists[a], self._lists[b]
+        ia, jb = int(u_i * len(la)), int(u_j * len(lb))
+        return la[ia], lb[jb], (a, b, ia, jb)
+
+    def accept(self, move: tuple) -> None:
+        """Record that the proposed swap was made."""
+        a, b, ia, jb = move
+        la, lb = self._lists[a], self._lists[b]
+        la[ia], lb[jb] = lb[jb], la[ia]
 
 
 @dataclass(frozen=True, eq=False)
@@ -210,39 +257,33 @@ def anneal_occupation(
     energy = float(q @ phi)
     best_energy, best = energy, occupation.copy()
     blocked = _na_blocked(sites)
-    groups = [np.asarray(g.indices, dtype=np.int64) for g in sites.groups]
-    if not groups:
+    if not sites.groups:
         return AnnealResult(occupation.astype(str), ewald_energy(matrix, q), 0, 0)
-    sizes = np.array([len(g) for g in groups], dtype=float)
+    proposers = [SwapProposer(g.indices, occupation) for g in sites.groups]
+    sizes = np.array([len(g.indices) for g in sites.groups], dtype=float)
     weights = sizes / sizes.sum()
     n_ordered = int(sizes.sum())
     accepted = trials = 0
     for kT in schedule.temperatures():
         beta = 1.0 / float(kT)
-        which = rng.choice(len(groups), size=n_ordered, p=weights)
-        u = rng.random(n_ordered)
+        which = rng.choice(len(proposers), size=n_ordered, p=weights)
+        draws = rng.random((n_ordered, 4))
         for t in range(n_ordered):
-            g = groups[which[t]]
-            size = len(g)
-            # a uniformly random pair of positions holding different species
-            for _ in range(64):
-                a, b = rng.integers(0, size, size=2)
-                i, j = int(g[a]), int(g[b])
-                if occupation[i] != occupation[j]:
-                    break
-            else:
-                continue
+            proposer = proposers[which[t]]
+            i, j, move = proposer.propose(draws[t, 0], draws[t, 1], draws[t, 2])
             trials += 1
             if blocked is not None and not _swap_allowed(occupation, blocked, i, j):
                 continue
             d = q[i] - q[j]
             if d == 0.0:
                 occupation[i], occupation[j] = occupation[j], occupation[i]
+                proposer.accept(move)
                 continue
             delta = 2.0 * d * (phi[j] - phi[i]) + d * d * (diag[i] + diag[j] - 2.0 * matrix[i, j])
-            if delta > 0.0 and u[t] >= math.exp(-delta * beta):
+            if delta > 0.0 and draws[t, 3] >= math.exp(-delta * beta):
                 continue
             occupation[i], occupation[j] = occupation[j], occupation[i]
+            proposer.accept(move)
             q[i], q[j] = q[j], q[i]
             phi += d * (matrix[:, j] - matrix[:, i])
             energy += delta

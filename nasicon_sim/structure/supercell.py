@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from nasicon_sim.composition import (
+    M_SITE_TOLERANCE,
     NA_SITES_PER_FU,
     OXYGEN_PER_FU,
     NasiconComposition,
@@ -239,12 +240,16 @@ def _net_charge(counts: Mapping[str, Mapping[str, float]], states: Mapping[str, 
     return total
 
 
-def _check_fill(counts: Mapping[str, Mapping[str, float]], n_cells: int, what: str) -> None:
-    """Raise :class:`SublatticeError` when a sublattice holds more species than positions."""
+def _check_fill(
+    counts: Mapping[str, Mapping[str, float]], n_cells: int, what: str, tolerance_per_fu: float = 0.0
+) -> None:
+    """Raise :class:`SublatticeError` when a sublattice holds more (or fewer) species than
+    positions, beyond ``tolerance_per_fu`` per formula unit."""
+    slack = tolerance_per_fu * FORMULA_UNITS_PER_CELL * n_cells + COUNT_TOLERANCE
     for sub in ("M", "T"):
         held = sum(counts[sub].values())
         positions = _POSITIONS_PER_CELL[sub] * n_cells
-        if abs(held - positions) > 1e-3 * positions:
+        if abs(held - positions) > slack:
             word = "overfilled" if held > positions else "underfilled"
             detail = " + ".join(f"{el} {n:g}" for el, n in counts[sub].items())
             raise SublatticeError(
@@ -253,13 +258,21 @@ def _check_fill(counts: Mapping[str, Mapping[str, float]], n_cells: int, what: s
             )
     na = counts["Na"]["Na"]
     positions = _POSITIONS_PER_CELL["Na"] * n_cells
-    if na > positions + COUNT_TOLERANCE:
+    if na > positions + slack:
         raise SublatticeError(
             f"{what}: the Na sublattice is overfilled: {na:g} Na for {positions} positions "
             f"({NA_SITES_PER_FU:g} per formula unit) in {n_cells} parent cell(s)"
         )
-    if na < -COUNT_TOLERANCE:
+    if na < -slack:
         raise SublatticeError(f"{what}: negative Na count {na:g} (over-charged framework)")
+
+
+def _fills_exactly(counts: Mapping[str, Mapping[str, float]], n_cells: int) -> bool:
+    try:
+        _check_fill(counts, n_cells, "")
+    except SublatticeError:
+        return False
+    return True
 
 
 def _is_integral(counts: Mapping[str, Mapping[str, float]]) -> bool:
@@ -446,8 +459,9 @@ def _attempt(
     """Counts, realised composition and exactness for one size; raises SublatticeError."""
     exact = exact_site_counts(composition, n_cells, tetrahedral)
     what = f"{composition.formula_pretty} in {n_cells} cell(s)"
-    _check_fill(exact, n_cells, what)
-    if _is_integral(exact):
+    # sums within the parser's tolerance (printed formulas are rounded) go to rounding
+    _check_fill(exact, n_cells, what, M_SITE_TOLERANCE)
+    if _is_integral(exact) and _fills_exactly(exact, n_cells):
         counts = {sub: {el: int(round(n)) for el, n in sp.items()} for sub, sp in exact.items()}
         if tetrahedral == "ordered":
             ordered = {el: int(round(v * FORMULA_UNITS_PER_CELL * n_cells)) for el, v in _ORDERED_T.items()}
