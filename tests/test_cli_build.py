@@ -94,3 +94,26 @@ def test_interrupted_build_keeps_finished_files(tmp_path, monkeypatch, capsys):
     assert manifest["status"] == "interrupted" and manifest["n_configurations"] == 2
     assert sorted(p.name for p in out.glob("*.cif")) == ["conf_000.cif", "conf_001.cif"]
     assert "interrupted" in capsys.readouterr().err
+    # --resume finishes the job; the files equal those of an uninterrupted build
+    monkeypatch.setattr(ensemble_module, "make_configuration", real)
+    assert main(["build", ME1, "-n", "5", "--method", "random", "--resume", "-o", str(out)]) == 0
+    assert "resuming     2 configuration(s)" in capsys.readouterr().out
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["status"] == "complete" and manifest["n_configurations"] == 5
+    assert [c["index"] for c in manifest["configurations"]] == [0, 1, 2, 3, 4]
+    whole = tmp_path / "whole"
+    assert main(["build", ME1, "-n", "5", "--method", "random", "-o", str(whole)]) == 0
+    for k in range(5):
+        name = f"conf_{k:03d}.cif"
+        assert (out / name).read_text() == (whole / name).read_text()
+
+
+def test_resume_refuses_another_ensemble(tmp_path, capsys):
+    out = str(tmp_path / "r")
+    assert main(["build", ME1, "-n", "1", "--method", "random", "--resume", "-o", out]) == 2
+    assert "nothing to resume" in capsys.readouterr().err
+    assert main(["build", ME1, "-n", "1", "--method", "random", "-o", out]) == 0
+    assert main(["build", ME1, "-n", "2", "--method", "random", "--seed", "5", "--resume", "-o", out]) == 2
+    assert "different ensemble (seed: 0 vs 5)" in capsys.readouterr().err
+    assert main(["build", ME1, "-n", "2", "--method", "random", "--dedup", "--resume", "-o", out]) == 2
+    assert "cannot continue a --dedup build" in capsys.readouterr().err

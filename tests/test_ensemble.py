@@ -159,3 +159,19 @@ def test_he1_ewald_ensemble_is_sound():
     for config in ensemble:
         check_configuration(config)
     assert ensemble.ewald_energies_eV.max() < random.ewald_energies_eV.min()
+
+
+def test_resumed_build_matches_an_uninterrupted_one(me1_random):
+    tail = build_ensemble(ME1, n=6, seed=0, method="random", start=4)
+    assert [c.index for c in tail] == [4, 5]
+    assert _signature(tail) == _signature(me1_random)[4:]
+    assert tail[0].metadata()["index"] == 4
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(start=7), "start must be an integer from 0 to n"),
+    (dict(start=1, dedup=True), "not supported with dedup"),
+])
+def test_bad_resume(kwargs, match):
+    with pytest.raises(StructureError, match=match):
+        build_ensemble(ME1, n=6, method="random", **kwargs)

@@ -51,8 +51,11 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="value of a variable used in the formula (repeatable)")
     p.add_argument("--oxi", action="append", metavar="EL=STATE",
                    help="override an oxidation state, e.g. Ti=3 (repeatable)")
-    p.add_argument("--overwrite", action="store_true",
-                   help="write into DIR even if it already holds a manifest")
+    again = p.add_mutually_exclusive_group()
+    again.add_argument("--overwrite", action="store_true",
+                       help="write into DIR even if it already holds a manifest")
+    again.add_argument("--resume", action="store_true",
+                       help="continue an interrupted build in DIR (same arguments; not with --dedup)")
     p.add_argument("-o", "--output", required=True, metavar="DIR", help="output directory")
     p.set_defaults(func=run)
 
@@ -62,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
 
     from nasicon_sim.composition import parse_nasicon
     from nasicon_sim.io.write import EnsembleWriter
-    from nasicon_sim.structure.ensemble import build_ensemble, prepare_build
+    from nasicon_sim.structure.ensemble import build_ensemble, method_settings, prepare_build
     from nasicon_sim.structure.ordering import AnnealSchedule
     from nasicon_sim.structure.parent import load_parent
     from nasicon_sim.structure.supercell import supercell_matrix_from_string
@@ -110,30 +113,45 @@ def run(args: argparse.Namespace) -> int:
               + " ".join(f"{x:.4f}" for x in abc) + " A (unscaled "
               + " ".join(f"{x:.4f}" for x in parent_abc) + " A)")
 
+    settings = method_settings(args.method, schedule)
+    settings["dedup"] = bool(args.dedup)
     header = {**plan.base_metadata(), "method": args.method, "seed": args.seed,
               "n_requested": args.n, "site_counts": {k: dict(v) for k, v in choice.site_counts.items()},
-              "notes": list(choice.notes)}
-    writer = EnsembleWriter(args.output, header, formats=formats, overwrite=args.overwrite)
+              "notes": list(choice.notes), "settings": settings}
+    start = 0
+    if args.resume:
+        if args.dedup:
+            raise NasiconSimError("--resume cannot continue a --dedup build: rebuild it")
+        writer = EnsembleWriter.resume(args.output, header, formats=formats)
+        start = writer.n_done
+        print(f"resuming     {start} configuration(s) already in {args.output}")
+    else:
+        writer = EnsembleWriter(args.output, header, formats=formats, overwrite=args.overwrite)
 
     def report(config) -> None:
         files = writer.add(config)
         print(f"  {files['cif']}  E_ewald {config.ewald_energy_eV:.4f} eV "
               f"({config.ewald_energy_per_atom_eV:.5f} eV/atom)")
 
-    print(f"writing      {args.n} configuration(s), method {args.method}, seed {args.seed} -> {args.output}")
+    print(f"writing      {args.n - start} configuration(s), method {args.method}, seed {args.seed} "
+          f"-> {args.output}")
     try:
         ensemble = build_ensemble(comp, n=args.n, seed=args.seed, method=args.method,
                                   dedup=args.dedup, max_attempts=args.max_attempts,
-                                  schedule=schedule, callback=report, plan=plan)
+                                  schedule=schedule, callback=report, plan=plan, start=start)
     except BaseException:
         writer.abort("interrupted")
         raise
-    writer.finish(ensemble.summary())
-    energies = ensemble.ewald_energies_eV
-    print(f"done         {len(ensemble)} configuration(s) in {args.output}; E_ewald mean "
+    summary = ensemble.summary()
+    summary.pop("settings", None)  # the header's settings stay the reference for --resume
+    summary["n_configurations"] = writer.n_done
+    writer.finish(summary)
+    entries = writer.manifest()["configurations"]
+    energies = np.array([e["ewald_energy_eV"] for e in entries])
+    print(f"done         {writer.n_done} configuration(s) in {args.output}; E_ewald mean "
           f"{energies.mean():.4f} eV, min {energies.min():.4f} eV")
     if args.dedup:
         print(f"dedup        {ensemble.n_duplicates} duplicate(s) dropped in {ensemble.n_attempts} draws")
-    if len(ensemble) < args.n:
-        print(f"warning      only {len(ensemble)} unique configuration(s) of {args.n} requested")
+    if writer.n_done < args.n:
+        print(f"warning      only {writer.n_done} unique configuration(s) of {args.n} requested")
     return 0

@@ -45,6 +45,7 @@ __all__ = [
     "FORMATS",
     "MANIFEST_NAME",
     "MANIFEST_VERSION",
+    "RESUME_KEYS",
     "EnsembleWriter",
     "atomic_write_text",
     "cif_string",
@@ -60,6 +61,11 @@ FORMATS: Mapping[str, str] = {"cif": "cif", "poscar": "vasp", "extxyz": "extxyz"
 MANIFEST_NAME = "manifest.json"
 #: Version of the manifest layout.
 MANIFEST_VERSION = 1
+#: Ensemble fields that must agree for :meth:`EnsembleWriter.resume` to continue a build.
+RESUME_KEYS: tuple[str, ...] = (
+    "requested_composition", "composition", "supercell_matrix", "tetrahedral", "method",
+    "seed", "na_min_distance_A", "lattice_scale", "settings",
+)
 _SITE_ARRAYS = ("parent_label", "wyckoff", "sublattice", "parent_index")
 
 
@@ -265,6 +271,7 @@ class EnsembleWriter:
         header: Mapping[str, Any],
         formats: Iterable[str] = ("cif",),
         overwrite: bool = False,
+        entries: Iterable[Mapping[str, Any]] = (),
     ) -> None:
         self.directory = Path(directory)
         self.formats = _check_formats(formats)
@@ -277,9 +284,60 @@ class EnsembleWriter:
                 "choose another output directory or allow overwriting"
             )
         self._header = json.loads(json.dumps(dict(header)))
-        self._entries: list[dict[str, Any]] = []
+        self._entries: list[dict[str, Any]] = [json.loads(json.dumps(dict(e))) for e in entries]
         self._status = "running"
         self._write_manifest()
+
+    @classmethod
+    def resume(
+        cls,
+        directory: str | Path,
+        header: Mapping[str, Any],
+        formats: Iterable[str] = ("cif",),
+        keys: Iterable[str] = RESUME_KEYS,
+    ) -> EnsembleWriter:
+        """Continue an interrupted ensemble in ``directory``.
+
+        The manifest's ensemble description must agree with ``header`` on ``keys``; the
+        configurations listed with all their files present (indices 0, 1, ... without gaps)
+        are kept, later ones are dropped and rebuilt. :attr:`n_done` says how many.
+
+        Raises
+        ------
+        NasiconSimError
+            No manifest, or one describing a different ensemble.
+        """
+        directory = Path(directory)
+        path = directory / MANIFEST_NAME
+        if not path.is_file():
+            raise NasiconSimError(f"nothing to resume: {path} does not exist")
+        try:
+            old = json.loads(path.read_text())
+            old_header, old_entries = old["ensemble"], old["configurations"]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise NasiconSimError(f"{path} is not a nasicon-sim manifest ({exc})") from None
+        new = json.loads(json.dumps(dict(header)))
+        differ = [k for k in keys if old_header.get(k) != new.get(k)]
+        if differ:
+            shown = "; ".join(f"{k}: {old_header.get(k)!r} vs {new.get(k)!r}" for k in differ)
+            raise NasiconSimError(f"{directory} holds a different ensemble ({shown}): cannot resume")
+        formats = _check_formats(formats)
+        kept = []
+        for k, entry in enumerate(old_entries):
+            files = entry.get("files", {})
+            if entry.get("index") != k or any(
+                f not in files or not (directory / files[f]).is_file() for f in formats
+            ):
+                break
+            kept.append(entry)
+        writer = cls(directory, new, formats=formats, overwrite=True, entries=kept)
+        logger.info("resuming %s after %d configuration(s)", directory, len(kept))
+        return writer
+
+    @property
+    def n_done(self) -> int:
+        """Configurations written so far (including those of a resumed build)."""
+        return len(self._entries)
 
     @property
     def manifest_path(self) -> Path:

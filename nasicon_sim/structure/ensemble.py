@@ -64,6 +64,7 @@ __all__ = [
     "Ensemble",
     "build_ensemble",
     "make_configuration",
+    "method_settings",
     "prepare_build",
 ]
 
@@ -152,8 +153,8 @@ class Ensemble:
     method : str
     seed : int
     n_requested : int
-        N asked for; ``len(configurations)`` is smaller only when deduplication ran out of
-        attempts.
+        N asked for; ``len(configurations)`` is smaller when deduplication ran out of
+        attempts, or when the build resumed at ``start`` (then it holds ``start .. n-1``).
     n_attempts : int
         Configurations drawn.
     n_duplicates : int
@@ -365,6 +366,20 @@ def make_configuration(
     )
 
 
+def method_settings(
+    method: str,
+    schedule: AnnealSchedule | None = None,
+    sqs_cutoffs: Sequence[float] = DEFAULT_CUTOFFS_A,
+    sqs_steps: int | None = None,
+) -> dict[str, Any]:
+    """The method's own parameters, JSON-able (annealing schedule or SQS settings)."""
+    if method == "ewald":
+        return {"anneal": (schedule or AnnealSchedule()).as_dict()}
+    if method == "sqs":
+        return {"sqs": {"cutoffs_A": [float(c) for c in sqs_cutoffs], "n_steps": sqs_steps}}
+    return {}
+
+
 def _reindexed(config: Configuration, index: int) -> Configuration:
     if config.index == index:
         return config
@@ -404,6 +419,7 @@ def build_ensemble(
     sqs_steps: int | None = None,
     callback: Callable[[Configuration], None] | None = None,
     plan: BuildPlan | None = None,
+    start: int = 0,
 ) -> Ensemble:
     """Build N ordered supercells of a (disordered) NASICON composition.
 
@@ -444,6 +460,10 @@ def build_ensemble(
         Called with each configuration as soon as it is accepted (incremental writing).
     plan : BuildPlan, optional
         A plan from :func:`prepare_build` to reuse (the size arguments are then ignored).
+    start : int, default 0
+        Resume an interrupted build: configurations ``0 .. start-1`` exist already and only
+        ``start .. n-1`` are drawn (and returned); each is identical to what an uninterrupted
+        build makes. Not with ``dedup``.
 
     Returns
     -------
@@ -484,16 +504,23 @@ def build_ensemble(
     attempts_cap = n if not dedup else (int(max_attempts) if max_attempts else 10 * n)
     if attempts_cap < n:
         raise StructureError(f"max_attempts {attempts_cap} is smaller than n = {n}")
+    if int(start) != start or not 0 <= start <= n:
+        raise StructureError(f"start must be an integer from 0 to n = {n}, got {start!r}")
+    if start and dedup:
+        raise StructureError("resuming a build (start > 0) is not supported with dedup")
+    start = int(start)
     matcher = None
     if dedup:
         from pymatgen.analysis.structure_matcher import StructureMatcher
 
         matcher = StructureMatcher(primitive_cell=False, scale=False, attempt_supercell=False)
     kept: list[Configuration] = []
-    duplicates = attempts = 0
-    while len(kept) < n and attempts < attempts_cap:
+    duplicates = 0
+    attempts = start
+    while start + len(kept) < n and attempts < attempts_cap:
+        index = start + len(kept)
         config = make_configuration(
-            plan, method, seed, (attempts,), index=len(kept), schedule=schedule,
+            plan, method, seed, (attempts,), index=index, schedule=schedule,
             sqs_cutoffs=sqs_cutoffs, sqs_steps=sqs_steps,
         )
         attempts += 1
@@ -501,27 +528,25 @@ def build_ensemble(
             duplicates += 1
             logger.info("draw %d is a symmetry duplicate: dropped", attempts - 1)
             continue
-        config = _reindexed(config, len(kept))
+        config = _reindexed(config, index)
         kept.append(config)
-        logger.info("configuration %d/%d: E_ewald = %.4f eV", len(kept), n, config.ewald_energy_eV)
+        logger.info("configuration %d/%d: E_ewald = %.4f eV", index + 1, n, config.ewald_energy_eV)
         if callback is not None:
             callback(config)
-    if len(kept) < n:
+    if start + len(kept) < n:
         logger.warning(
             "only %d unique configurations of %d requested after %d draws (%d duplicates)",
             len(kept), n, attempts, duplicates,
         )
-    settings = {
+    settings = method_settings(method, schedule, sqs_cutoffs, sqs_steps)
+    settings.update({
         "na_min_distance_A": plan.sites.na_min_distance_A,
         "vegard": plan.vegard,
         "lattice_scale": plan.sites.lattice_scale,
         "dedup": bool(dedup),
         "max_attempts": attempts_cap,
-    }
-    if method == "ewald":
-        settings["anneal"] = (schedule or AnnealSchedule()).as_dict()
-    if method == "sqs":
-        settings["sqs"] = {"cutoffs_A": [float(c) for c in sqs_cutoffs], "n_steps": sqs_steps}
+        "start": start,
+    })
     return Ensemble(
         configurations=tuple(kept),
         choice=plan.choice,
