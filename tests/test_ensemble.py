@@ -175,3 +175,10 @@ def test_resumed_build_matches_an_uninterrupted_one(me1_random):
 def test_bad_resume(kwargs, match):
     with pytest.raises(StructureError, match=match):
         build_ensemble(ME1, n=6, method="random", **kwargs)
+
+
+@pytest.mark.parametrize("label", ["NZSP", "LE", "ME1", "ME2", "HE1", "HE2"])
+def test_every_study_composition_builds_soundly(label, study_formulas):
+    ensemble = build_ensemble(study_formulas[label], n=1, seed=0, method="random")
+    check_configuration(ensemble[0])
+    assert ensemble[0].metadata()["exact"] is True

@@ -29,7 +29,7 @@ from nasicon_sim.structure.parent import PARENT_NAME, load_reference
 from nasicon_sim.structure.supercell import (
     VACANCY,
     SupercellChoice,
-    _supercell_positions,
+    supercell_positions,
 )
 
 if TYPE_CHECKING:
@@ -166,7 +166,7 @@ def supercell_sites(
         raise StructureError(f"lattice scale must be a positive number, got {lattice_scale!r}")
     parent = load_reference(PARENT_NAME)
     matrix = np.array(choice.matrix, dtype=int)
-    frac, index = _supercell_positions(parent.frac_coords, matrix)
+    frac, index = supercell_positions(parent.frac_coords, matrix)
     props = parent.site_properties
     sublattice = np.array([props["sublattice"][i] for i in index])
     label = np.array([props["label"][i] for i in index])

@@ -70,6 +70,7 @@ __all__ = [
     "tetrahedral_mode",
     "parent_sites_in_supercell",
     "rounded_site_counts",
+    "supercell_positions",
     "supercell_matrix_from_string",
 ]
 
@@ -676,7 +677,7 @@ def parent_sites_in_supercell(
     keep = [i for i, sub in enumerate(props["sublattice"]) if sublattice is None or sub == sublattice]
     if not keep:
         raise StructureError(f"the parent has no {sublattice!r} sites")
-    frac, index = _supercell_positions(parent.frac_coords[keep], matrix)
+    frac, index = supercell_positions(parent.frac_coords[keep], matrix)
     labels = [props["label"][keep[k]] for k in index]
     wyckoff = [props["wyckoff"][keep[k]] for k in index]
     return frac, labels, wyckoff
@@ -699,10 +700,25 @@ def _lattice_points(matrix: np.ndarray) -> np.ndarray:
     return points
 
 
-def _supercell_positions(
+def supercell_positions(
     parent_frac: np.ndarray, matrix: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Supercell fractional coordinates of every image; and the parent row of each."""
+    """Every image of parent positions in a supercell.
+
+    Parameters
+    ----------
+    parent_frac : (n, 3) array
+        Fractional coordinates in the parent cell.
+    matrix : (3, 3) int array
+        Supercell matrix (rows in parent lattice vectors), det > 0.
+
+    Returns
+    -------
+    frac_coords : (n * det, 3) float array
+        Supercell fractional coordinates in [0, 1), parent-site major, translation minor.
+    parent_row : (n * det,) int array
+        Row of ``parent_frac`` each position is an image of.
+    """
     points = _lattice_points(matrix)
     inv = np.linalg.inv(matrix)
     # order: parent site major, translation minor (as pymatgen's make_supercell)
