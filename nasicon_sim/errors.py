@@ -57,3 +57,13 @@ class DataError(NasiconSimError, ValueError):
 
 class OptionalDependencyError(NasiconSimError, ImportError):
     """An optional extra is needed for this command; the message says how to install it."""
+
+
+class SupercellError(StructureError):
+    """No supercell within the stated limits hosts the composition, or a supercell matrix
+    is invalid (not 3x3 integers, determinant <= 0, over the atom cap)."""
+
+
+class SublatticeError(StructureError):
+    """A sublattice cannot hold what is asked: more species than positions, or Na that
+    cannot be placed without two Na closer than the stated minimum distance."""
