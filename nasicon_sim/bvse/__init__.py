@@ -1,0 +1,1 @@
+"""Bond-valence site-energy (BVSE) landscapes of mobile ions (see the module docstrings)."""
