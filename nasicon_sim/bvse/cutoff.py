@@ -20,8 +20,10 @@ Envelopes: the Morse term c[(e^{-alpha x} - 1)^2 - 1] with x = R - r_min equals
 c(e^{-2 alpha x} - 2 e^{-alpha x}), bounded in magnitude by h = 2|c| e^{-alpha x} for x >= 0;
 the screened Coulomb term P erfc(R / rho) / R is its own envelope. The total tolerance
 (default :data:`DEFAULT_TOLERANCE_EV` = 1 meV on the site energy at every point) is split
-equally between the groups, and R_c,k is the smallest radius whose bound meets the share
-(found by root finding; never below r_min for a Morse group). Barriers (differences of two
+between the groups in proportion to their number of atoms (the pair count, hence the cost,
+grows with both the number of atoms and R_c^3, so large groups get a larger share), and
+R_c,k is the smallest radius whose bound meets the share (found by root finding; never below
+r_min for a Morse group). Barriers (differences of two
 site energies) are then exact to within twice the tolerance.
 """
 
@@ -146,7 +148,8 @@ def tail_cutoffs(
     kind, p_a, p_b, p_c : arrays (n_atoms,)
         Terms (see :mod:`nasicon_sim.bvse.energy`).
     tolerance_eV : float
-        Bound on the total neglected energy at any point, split equally between atom groups.
+        Bound on the total neglected energy at any point, split between atom groups in
+        proportion to their sizes.
 
     Returns
     -------
@@ -167,10 +170,11 @@ def tail_cutoffs(
     inverse = np.asarray(inverse).ravel()
     volume = abs(float(np.linalg.det(lat)))
     diameter = cell_diameter(lat)
-    share = tolerance_eV / len(groups)
+    counts = np.bincount(inverse, minlength=len(groups))
     radii = np.empty(len(groups))
     for g, (kd, a, b, c) in enumerate(groups):
         members = frac[inverse == g]
+        share = tolerance_eV * counts[g] / len(frac)
         d_min = min_group_distance(lat, members)
         args = (int(kd), float(a), float(b), float(c), len(members), volume, diameter, d_min)
         lo = max(float(c), 0.5) if int(kd) == MORSE else 0.5
@@ -183,6 +187,6 @@ def tail_cutoffs(
                 f"{MAX_CUTOFF_A} A; use a larger tolerance"
             )
         radii[g] = optimize.brentq(
-            lambda r, args=args: math.log(tail_bound(r, *args)) - math.log(share),
+            lambda r, args=args, share=share: math.log(tail_bound(r, *args)) - math.log(share),
             lo, MAX_CUTOFF_A, xtol=1e-3)
     return radii[inverse]
