@@ -2,8 +2,9 @@
 in spirit): supercell, origin, atom order, cell basis; and they converge with the grid.
 
 Grid barriers are exactly invariant when the grids are commensurate (same points); for general
-transformations the grid samples other points, so the saddle-refined barriers are compared
-(tolerance 5 meV; they agree far better), and grid barriers converge towards them.
+transformations the grid samples other points, so the saddle-refined barriers are compared.
+The issue asks for 5 meV; refined barriers agree to 1e-9 eV, and the tests hold them to
+1 micro-eV. Grid barriers converge towards them (and agree within 5 meV at 0.07 A, slow test).
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from _bvse_helpers import nzsp
 from nasicon_sim.bvse import BVSESettings, analyse
 from nasicon_sim.bvse.grid import grid_shape
 
-TOL_EV = 5e-3
+TOL_EV = 5e-3  # the issue's tolerance
+REFINED_TOL_EV = 1e-6
 SPACING = 0.25
 
 
@@ -46,7 +48,7 @@ def test_supercell_with_default_cutoffs(reference):
     s = nzsp()
     s.make_supercell([1, 2, 1])
     _, refined = barriers(s)
-    assert np.allclose(refined, reference["refined_tol"], atol=TOL_EV)
+    assert np.allclose(refined, reference["refined_tol"], atol=REFINED_TOL_EV)
 
 
 def test_origin_shift_by_a_grid_vector_is_exact(reference):
@@ -61,7 +63,7 @@ def test_arbitrary_origin_shift(reference):
     s = nzsp()
     s.translate_sites(range(len(s)), [0.0123, 0.4567, 0.789])
     _, refined = barriers(s)
-    assert np.allclose(refined, reference["refined_tol"], atol=TOL_EV)
+    assert np.allclose(refined, reference["refined_tol"], atol=REFINED_TOL_EV)
 
 
 def test_permutation_of_atoms(reference):
@@ -86,7 +88,7 @@ def test_unimodular_change_of_basis(reference, matrix):
     s.make_supercell(matrix)
     assert len(s) == len(nzsp())
     _, refined = barriers(s)
-    assert np.allclose(refined, reference["refined_tol"], atol=TOL_EV)
+    assert np.allclose(refined, reference["refined_tol"], atol=REFINED_TOL_EV)
 
 
 def test_grid_barriers_converge_to_the_refined_saddles(reference):
@@ -95,7 +97,7 @@ def test_grid_barriers_converge_to_the_refined_saddles(reference):
     for h in (0.4, 0.2):
         r = analyse(s, BVSESettings(spacing_A=h))
         errors.append(np.abs(np.array(r.barriers_eV) - reference["refined_tol"]).max())
-        assert np.allclose(r.refined_barriers_eV, reference["refined_tol"], atol=1e-4)
+        assert np.allclose(r.refined_barriers_eV, reference["refined_tol"], atol=REFINED_TOL_EV)
     assert errors[1] < errors[0]
 
 
