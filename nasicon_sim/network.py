@@ -269,8 +269,9 @@ def reference_sites_from_structure(structure, element: str) -> ReferenceSites:
     """The sites of ``element`` in a structure, labelled for the migration network.
 
     Labels come from the ``parent_label`` site property (builder supercells), else the
-    ``label`` property or pymatgen site label (CIF labels such as ``Na1``), else element and a
-    running number. Wyckoff positions come from the ``wyckoff`` site property when present.
+    ``label`` property or pymatgen site label (CIF labels such as ``Na1``), else the element and
+    a running number written ``Na#7`` (so it is not mistaken for a crystallographic label).
+    Wyckoff positions come from the ``wyckoff`` site property when present.
     """
     props = structure.site_properties
     frac, labels, wyck = [], [], []
@@ -288,7 +289,7 @@ def reference_sites_from_structure(structure, element: str) -> ReferenceSites:
         if label is None:
             site_label = getattr(site, "label", None)
             label = str(site_label) if site_label and site_label != site.species_string \
-                else f"{element}{n}"
+                else f"{element}#{n}"
         labels.append(label)
         wyck.append(props["wyckoff"][idx] if "wyckoff" in props else None)
     return ReferenceSites(np.array(frac).reshape(-1, 3), tuple(labels), tuple(wyck))

@@ -136,3 +136,12 @@ def test_landscape_and_network_agree_on_nzsp():
     net = migration_network(land.energies_eV, land.lattice, perc.barriers_eV[2] + 0.1,
                             connectivity=6)
     assert kruskal_thresholds(net) == perc.barriers_eV
+
+
+def test_reference_labels_without_any_label_are_numbered():
+    from pymatgen.core import Lattice, Structure
+
+    s = Structure(Lattice.cubic(5.0), ["Na", "Cl", "Na"], [[0, 0, 0], [0.5, 0.5, 0.5],
+                                                             [0.5, 0, 0]])
+    ref = reference_sites_from_structure(s, "Na")
+    assert ref.labels == ("Na#1", "Na#2") and ref.wyckoffs == (None, None)

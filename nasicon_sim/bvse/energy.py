@@ -34,6 +34,7 @@ would otherwise give an infinite Coulomb term; such points are thousands of eV h
 from __future__ import annotations
 
 import math
+import types
 from contextlib import contextmanager
 
 import numba
@@ -183,18 +184,35 @@ def _point_kernel(lattice, points, frac, kind, p_a, p_b, p_c, cutoff, energy, gr
         grad[p, 2] = gz
 
 
+def _named_copy(func, name: str):
+    """The same Python function under another name: numba's on-disk cache is keyed by the
+    function's qualified name and byte code, not by compile options, so the serial and the
+    parallel variants of one kernel need distinct names or they would load each other."""
+    f = types.FunctionType(func.__code__, func.__globals__, name, func.__defaults__,
+                           func.__closure__)
+    f.__qualname__ = name
+    return f
+
+
 # floating-point contraction and reassociation (no finite-math assumptions): about 25 % faster
 # on the pair sum, results differ from the strict kernel by rounding only
 _FASTMATH = {"contract", "afn", "reassoc", "nsz", "arcp"}
-_grid_parallel = numba.njit(parallel=True, cache=True, fastmath=_FASTMATH)(_grid_kernel)
-_grid_serial = numba.njit(cache=True, fastmath=_FASTMATH)(_grid_kernel)
-_point_parallel = numba.njit(parallel=True, cache=True)(_point_kernel)
-_point_serial = numba.njit(cache=True)(_point_kernel)
+_grid_parallel = numba.njit(parallel=True, cache=True, fastmath=_FASTMATH)(
+    _named_copy(_grid_kernel, "_grid_kernel_parallel"))
+_grid_serial = numba.njit(cache=True, fastmath=_FASTMATH)(
+    _named_copy(_grid_kernel, "_grid_kernel_serial"))
+_point_parallel = numba.njit(parallel=True, cache=True)(
+    _named_copy(_point_kernel, "_point_kernel_parallel"))
+_point_serial = numba.njit(cache=True)(_named_copy(_point_kernel, "_point_kernel_serial"))
 
 
 @contextmanager
 def thread_count(threads: int | None):
-    """Run numba parallel regions with ``threads`` threads (None: all available)."""
+    """Run numba parallel regions with ``threads`` threads (None: all available).
+
+    Starts numba's threading layer; the serial kernels (``threads=1``) never enter this, so a
+    process that forks workers after a serial run stays fork-safe.
+    """
     old = numba.get_num_threads()
     n = numba.config.NUMBA_NUM_THREADS if threads is None else int(threads)
     if n < 1:
@@ -274,9 +292,11 @@ def grid_energies(
     out = np.zeros(tuple(int(n) for n in shp), dtype=np.float64)
     if args[0].shape[0] == 0:
         return out
-    kernel = _grid_serial if threads == 1 else _grid_parallel
-    with thread_count(threads):
-        kernel(lat, shp, *args, out)
+    if threads == 1:
+        _grid_serial(lat, shp, *args, out)
+    else:
+        with thread_count(threads):
+            _grid_parallel(lat, shp, *args, out)
     return out
 
 
@@ -317,7 +337,9 @@ def point_energies(
     grad = np.zeros((pts.shape[0], 3))
     if args[0].shape[0] == 0 or pts.shape[0] == 0:
         return energy, grad
-    kernel = _point_serial if threads == 1 else _point_parallel
-    with thread_count(threads):
-        kernel(lat, pts, *args, energy, grad)
+    if threads == 1:
+        _point_serial(lat, pts, *args, energy, grad)
+    else:
+        with thread_count(threads):
+            _point_parallel(lat, pts, *args, energy, grad)
     return energy, grad
