@@ -269,6 +269,16 @@ class PercolationResult:
         """Highest dimension reached (3 for a complete sweep of any periodic grid)."""
         return int(sum(np.isfinite(self.thresholds_eV)))
 
+    def dimension_at(self, level_eV: float) -> int:
+        """Percolation dimension of {E <= E_min + level_eV}: 0 (none), 1, 2 or 3.
+
+        >>> e = np.full((4, 4, 4), 1.0); e[:, 1, 1] = 0.0
+        >>> r = percolation_thresholds(e)
+        >>> r.dimension_at(0.5), r.dimension_at(1.0)
+        (1, 3)
+        """
+        return int(sum(1 for b in self.barriers_eV if np.isfinite(b) and b <= level_eV))
+
     def as_dict(self) -> dict:
         """JSON-able dict: barriers, absolute thresholds and critical points."""
         b = self.barriers_eV

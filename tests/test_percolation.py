@@ -32,6 +32,10 @@ def test_straight_channel_slab_network_and_pockets(connectivity):
     assert percolation_thresholds(slab, connectivity).barriers_eV == (0.0, 0.0, HIGH)
     assert percolation_thresholds(net, connectivity).barriers_eV == (0.0, 0.0, 0.0)
     assert percolation_thresholds(pockets, connectivity).barriers_eV == (HIGH, HIGH, HIGH)
+    # below the background level: 1D, 2D, 3D and none
+    below = 0.5 * HIGH
+    assert [percolation_thresholds(x, connectivity).dimension_at(below)
+            for x in (line, slab, net, pockets)] == [1, 2, 3, 0]
 
 
 @pytest.mark.parametrize("direction", [(1, 1, 0), (1, 1, 1), (1, -1, 0), (2, 1, 0)])
