@@ -6,10 +6,10 @@ planes at 1 are not repeated (VESTA and cube readers add them).
 * ``.cube``: written by :func:`ase.io.cube.write_cube` (Bohr, voxel vectors a_i / n_i, data in
   C order: last index fastest). Values are in eV.
 * ``.grd``: VESTA's "general" text format: a title line, ``a b c alpha beta gamma``
-  (Angstrom, degrees), ``n1 n2 n3``, then one value per line. The value order is the
-  first index fastest (Fortran order, as in VASP CHGCAR grids that VESTA reads); bvlain writes
-  the last index fastest. ``order="C"`` writes bvlain's order. We could not check the order
-  against VESTA itself here; open a non-cubic landscape in VESTA once to confirm.
+  (Angstrom, degrees), ``n1 n2 n3``, then one value per line, the last index fastest
+  (``order="C"``), as bvlain's ``write_grd`` writes the files its users open in VESTA.
+  We found no VESTA documentation of the order and could not run VESTA here; if a non-cubic
+  landscape looks scrambled in VESTA, write it with ``order="F"`` (first index fastest).
 """
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ def write_cube(path: str | Path, landscape: Landscape,
     return path
 
 
-def write_grd(path: str | Path, landscape: Landscape, order: str = "F",
+def write_grd(path: str | Path, landscape: Landscape, order: str = "C",
               title: str | None = None) -> Path:
     """Write the landscape (eV) as a VESTA general grid file.
 
@@ -72,8 +72,8 @@ def write_grd(path: str | Path, landscape: Landscape, order: str = "F",
     ----------
     path : str or Path
     landscape : Landscape
-    order : {"F", "C"}
-        "F": first index fastest (default); "C": last index fastest (bvlain's order).
+    order : {"C", "F"}
+        "C": last index fastest (default, bvlain's order); "F": first index fastest.
     title : str, optional
     """
     from ase.geometry import cell_to_cellpar
@@ -92,7 +92,7 @@ def write_grd(path: str | Path, landscape: Landscape, order: str = "F",
     return path
 
 
-def read_grd(path: str | Path, order: str = "F") -> tuple[np.ndarray, np.ndarray, str]:
+def read_grd(path: str | Path, order: str = "C") -> tuple[np.ndarray, np.ndarray, str]:
     """Read a file written by :func:`write_grd`: (data (n1, n2, n3), cellpar (6,), title)."""
     path = Path(path)
     with path.open() as fh:
