@@ -572,10 +572,8 @@ def migration_network(
     # sites: one per group, represented by the group's lowest minimum
     root_of = [group.find(b)[0] for b in range(n_b)]
     roots = sorted(set(root_of), key=lambda r: (e_basin[r], r))
-    for r in roots:  # a group root is its lowest minimum by construction; check it
-        members = [b for b in range(n_b) if root_of[b] == r]
-        low = min(members, key=lambda b: (e_basin[b], b))
-        if low != r:
+    for b, r in enumerate(root_of):  # a group root is its lowest minimum by construction
+        if (e_basin[b], b) < (e_basin[r], r):
             raise AssertionError("site group root is not its lowest minimum")
     site_of_root = {r: i for i, r in enumerate(roots)}
     n_members = {r: 0 for r in roots}
