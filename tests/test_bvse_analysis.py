@@ -65,6 +65,10 @@ def test_settings_validation_and_round_trip():
             BVSESettings(**bad)
     with pytest.raises(NasiconSimError, match="unknown BVSE settings: bogus"):
         BVSESettings.from_dict({"bogus": 1})
+    # a content hash must not depend on threads or memory limits
+    assert (BVSESettings(threads=1, max_memory_GB=1).as_dict(physical_only=True)
+            == BVSESettings().as_dict(physical_only=True))
+    assert "spacing_A" in BVSESettings().as_dict(physical_only=True)
 
 
 def test_conventions_change_the_terms_as_documented():

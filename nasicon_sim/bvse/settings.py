@@ -162,11 +162,27 @@ class BVSESettings:
         """The Coulomb constant in use (eV Angstrom)."""
         return COULOMB_CONSTANTS[self.coulomb_constant]
 
-    def as_dict(self) -> dict:
-        """JSON-able dict of all fields (``grid_shape`` as a list)."""
+    #: Fields that change how a result is computed but not the result (threads, memory
+    #: limit, whether the grid is kept): leave them out of content hashes.
+    NON_PHYSICAL_FIELDS = ("threads", "max_memory_GB", "keep_landscape")
+
+    def as_dict(self, physical_only: bool = False) -> dict:
+        """JSON-able dict of the fields (``grid_shape`` as a list).
+
+        Parameters
+        ----------
+        physical_only : bool
+            Leave out :attr:`NON_PHYSICAL_FIELDS` (for a content hash of the inputs).
+
+        >>> sorted(BVSESettings().as_dict(physical_only=True))[:3]
+        ['connectivity', 'coulomb_constant', 'cutoff_A']
+        """
         d = asdict(self)
         if d["grid_shape"] is not None:
             d["grid_shape"] = list(d["grid_shape"])
+        if physical_only:
+            for name in self.NON_PHYSICAL_FIELDS:
+                d.pop(name)
         return d
 
     @classmethod
