@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
 from nasicon_sim.cli.describe import parse_assignments
@@ -123,9 +124,13 @@ def run(args: argparse.Namespace) -> int:
                             f"{args.slice_axis} = {args.slice_position:g}")
         d["outputs"] = {k: v for k, v in (("cube", args.cube), ("grd", args.grd),
                                           ("slice", args.slice)) if v}
-    if args.json:
-        json.dump(d, sys.stdout, indent=1)
-        sys.stdout.write("\n")
-    else:
-        _print_table(d)
+    try:
+        if args.json:
+            json.dump(d, sys.stdout, indent=1)
+            sys.stdout.write("\n")
+        else:
+            _print_table(d)
+        sys.stdout.flush()
+    except BrokenPipeError:  # the reader (e.g. `head`) stopped reading: not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0
