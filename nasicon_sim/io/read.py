@@ -1,0 +1,289 @@
+"""Read structure files (CIF, POSCAR/CONTCAR, extended XYZ) into decorated pymatgen Structures.
+
+Parsing is pymatgen's (CIF, POSCAR) and ASE's (extended XYZ); this module adds what the analyses
+need on top:
+
+* **Site map.** The builder's site map (``docs/design.md``) is restored when present: from
+  extended XYZ per-atom arrays (``parent_label``, ``wyckoff``, ``sublattice``, ``parent_index``)
+  and from CIF labels of the form ``<parent_label>_<n>`` (``Na3_17``); for those, ``wyckoff`` and
+  ``sublattice`` are looked up in the parent NZSP_C2c cell by label (a CIF does not store
+  ``parent_index``). Files from elsewhere (DFT, user CIFs) keep their own labels.
+* **Oxidation states**, in this order: from the file (CIF ``_atom_type_oxidation_number``,
+  decorated species, or an extended XYZ ``oxi_states`` array); else from NASICON chemistry
+  (:func:`nasicon_sim.composition.parse_nasicon` on the formula); else pymatgen's
+  ``BVAnalyzer``. Explicit ``oxidation_states`` override any of them per element. The source is
+  recorded in ``structure.properties["oxidation_states_source"]``.
+
+Partial occupancies are kept; whether they are acceptable is for the analysis to decide
+(the BVSE engine accepts them on mobile-ion sites only).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import warnings
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from nasicon_sim.errors import FormulaError, OxidationStateError, StructureError
+
+if TYPE_CHECKING:
+    from pymatgen.core import Structure
+
+__all__ = [
+    "OXIDATION_SOURCES",
+    "assign_oxidation_states",
+    "detect_format",
+    "read_structure",
+]
+
+logger = logging.getLogger(__name__)
+
+#: Values of ``structure.properties["oxidation_states_source"]``.
+OXIDATION_SOURCES = ("file", "nasicon", "bvanalyzer", "override")
+
+_BUILDER_LABEL = re.compile(r"^(?P<parent>[A-Z][a-z]?\d+)_(?P<n>\d+)$")
+
+
+def detect_format(path: str | Path) -> str:
+    """``"cif"``, ``"poscar"`` or ``"extxyz"`` from a file name.
+
+    >>> detect_format("x/CONTCAR"), detect_format("a.cif"), detect_format("s.extxyz")
+    ('poscar', 'cif', 'extxyz')
+    """
+    name = Path(path).name
+    lower = name.lower()
+    if lower.endswith(".cif"):
+        return "cif"
+    if lower.endswith((".extxyz", ".xyz")):
+        return "extxyz"
+    if lower.endswith(".vasp") or name.startswith(("POSCAR", "CONTCAR")):
+        return "poscar"
+    raise StructureError(
+        f"cannot tell the format of {name!r}: use a .cif, .vasp, POSCAR*/CONTCAR* or "
+        ".extxyz/.xyz file"
+    )
+
+
+def _read_cif(path: Path) -> Structure:
+    from pymatgen.io.cif import CifParser
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # rounding notes on refined occupancies
+        try:
+            structures = CifParser(str(path)).parse_structures(primitive=False)
+        except Exception as exc:  # pymatgen raises ValueError / KeyError / IndexError
+            raise StructureError(f"cannot read the CIF {path}: {exc}") from exc
+    if not structures:
+        raise StructureError(f"no structure found in {path}")
+    if len(structures) > 1:
+        logger.warning("%s holds %d structures; using the first", path, len(structures))
+    structure = structures[0]
+    _restore_cif_site_map(structure, path)
+    return structure
+
+
+def _restore_cif_site_map(structure: Structure, path: Path) -> None:
+    labels = [getattr(site, "label", None) for site in structure]
+    if not labels or not all(isinstance(x, str) for x in labels):
+        return
+    matches = [_BUILDER_LABEL.match(x) for x in labels]
+    if not all(matches):
+        structure.add_site_property("label", labels)
+        # Wyckoff positions when the CIF states them per label (as the reference CIFs do)
+        from nasicon_sim.structure.parent import _wyckoff_from_cif_block
+
+        by_label = _wyckoff_from_cif_block(path)
+        if by_label and all(lab in by_label for lab in labels):
+            structure.add_site_property("wyckoff", [by_label[lab] for lab in labels])
+        return
+    parent_labels = [m.group("parent") for m in matches]
+    structure.add_site_property("parent_label", parent_labels)
+    from nasicon_sim.structure.parent import load_parent, sublattice_of
+
+    parent = load_parent()
+    wyckoff_of = dict(zip(parent.site_properties["label"], parent.site_properties["wyckoff"]))
+    if all(lab in wyckoff_of for lab in parent_labels):
+        structure.add_site_property("wyckoff", [wyckoff_of[lab] for lab in parent_labels])
+    structure.add_site_property(
+        "sublattice",
+        [sublattice_of(next(iter(site.species)).symbol) for site in structure])
+
+
+def _read_poscar(path: Path) -> Structure:
+    from pymatgen.io.vasp import Poscar
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return Poscar.from_file(str(path), check_for_potcar=False).structure
+    except Exception as exc:
+        raise StructureError(f"cannot read the POSCAR/CONTCAR {path}: {exc}") from exc
+
+
+def _read_extxyz(path: Path) -> Structure:
+    from ase.io import read
+    from pymatgen.io.ase import AseAtomsAdaptor
+
+    try:
+        atoms = read(str(path), format="extxyz", index=-1)
+    except Exception as exc:
+        raise StructureError(f"cannot read the extended XYZ {path}: {exc}") from exc
+    if not all(atoms.pbc):
+        raise StructureError(f"{path}: the structure is not periodic in all three directions")
+    # tolerate a missing oxi_states array; keep per-atom arrays as site properties
+    structure = AseAtomsAdaptor.get_structure(atoms)
+    for key in ("parent_label", "wyckoff", "sublattice"):
+        if key in structure.site_properties:
+            structure.add_site_property(key, [str(v) for v in structure.site_properties[key]])
+    if "parent_index" in structure.site_properties:
+        structure.add_site_property(
+            "parent_index", [int(v) for v in structure.site_properties["parent_index"]])
+    return structure
+
+
+def _states_from_file(structure: Structure) -> bool:
+    for site in structure:
+        for sp in site.species:
+            if getattr(sp, "oxi_state", None) is None:
+                return False
+    return True
+
+
+def _nasicon_states(structure: Structure) -> dict[str, int] | None:
+    from nasicon_sim.composition import parse_nasicon
+
+    formula = "".join(f"{el.symbol}{amt:.6g}"
+                      for el, amt in structure.composition.element_composition.items())
+    try:
+        return dict(parse_nasicon(formula).oxidation_states)
+    except FormulaError as exc:
+        logger.info("not a NASICON formula (%s): %s", formula, exc)
+        return None
+
+
+def _bvanalyzer_states(structure: Structure) -> list | None:
+    from pymatgen.analysis.bond_valence import BVAnalyzer
+
+    try:
+        return BVAnalyzer().get_valences(structure)
+    except Exception as exc:  # BVAnalyzer raises ValueError for unassignable structures
+        logger.info("BVAnalyzer could not assign oxidation states: %s", exc)
+        return None
+
+
+def assign_oxidation_states(
+    structure: Structure, overrides: Mapping[str, float] | None = None
+) -> Structure:
+    """Decorate a structure with oxidation states (file, else NASICON, else BVAnalyzer).
+
+    Parameters
+    ----------
+    structure : pymatgen.core.Structure
+        Modified in place and returned.
+    overrides : mapping, optional
+        Element -> oxidation state; wins over every other source for that element.
+
+    Returns
+    -------
+    pymatgen.core.Structure
+        With ``properties["oxidation_states_source"]`` set to one of :data:`OXIDATION_SOURCES`.
+
+    Raises
+    ------
+    OxidationStateError
+        No source gives states for every element; or an override names an absent element.
+    """
+    overrides = dict(overrides or {})
+    elements = {el.symbol for el in structure.composition.element_composition}
+    unknown = sorted(set(overrides) - elements)
+    if unknown:
+        raise OxidationStateError(
+            f"oxidation state given for {', '.join(unknown)}, which the structure does not contain")
+    source = None
+    if set(overrides) >= elements:
+        structure.remove_oxidation_states()
+        structure.add_oxidation_state_by_element(overrides)
+        source = "override"
+    elif _states_from_file(structure):
+        source = "file"
+    else:
+        structure.remove_oxidation_states()
+        states = _nasicon_states(structure)
+        if states is not None and set(states) >= elements:
+            structure.add_oxidation_state_by_element({el: states[el] for el in elements})
+            source = "nasicon"
+        else:
+            valences = _bvanalyzer_states(structure)
+            if valences is None:
+                raise OxidationStateError(
+                    "cannot assign oxidation states (not in the file, not a NASICON formula, "
+                    "BVAnalyzer failed); give them with --oxi EL=STATE for every element")
+            if structure.is_ordered:
+                structure.add_oxidation_state_by_site(valences)
+            else:
+                from pymatgen.core import Species
+
+                for i, site in enumerate(structure):
+                    site.species = {Species(sp.symbol, v): occ for (sp, occ), v in
+                                    zip(site.species.items(), valences[i])}
+            source = "bvanalyzer"
+    if overrides and source != "override":
+        from pymatgen.core import Species
+
+        for site in structure:
+            site.species = {
+                (Species(sp.symbol, overrides[sp.symbol]) if sp.symbol in overrides else sp): occ
+                for sp, occ in site.species.items()}
+        source = f"{source}+override"
+    structure.properties["oxidation_states_source"] = source
+    return structure
+
+
+def read_structure(
+    path: str | Path,
+    oxidation_states: Mapping[str, float] | None = None,
+    fmt: str | None = None,
+) -> Structure:
+    """Read a structure file with oxidation states and, when present, the builder's site map.
+
+    Parameters
+    ----------
+    path : str or Path
+        CIF, POSCAR/CONTCAR (``*.vasp``) or extended XYZ file.
+    oxidation_states : mapping, optional
+        Element -> oxidation state overrides (``--oxi``).
+    fmt : {"cif", "poscar", "extxyz"}, optional
+        Format, if the file name does not tell.
+
+    Returns
+    -------
+    pymatgen.core.Structure
+
+    Raises
+    ------
+    StructureError
+        Missing or unreadable file, unknown format.
+    OxidationStateError
+        Oxidation states cannot be assigned.
+
+    Examples
+    --------
+    >>> from nasicon_sim.structure.parent import reference_structures_dir
+    >>> s = read_structure(reference_structures_dir() / "NZSP_C2c.cif")
+    >>> s.properties["oxidation_states_source"], str(s[0].specie)
+    ('nasicon', 'Na+')
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise StructureError(f"no such file: {path}")
+    fmt = fmt or detect_format(path)
+    readers = {"cif": _read_cif, "poscar": _read_poscar, "extxyz": _read_extxyz}
+    if fmt not in readers:
+        raise StructureError(f"unknown structure format {fmt!r}; use one of {sorted(readers)}")
+    structure = readers[fmt](path)
+    if len(structure) == 0:
+        raise StructureError(f"{path} contains no atoms")
+    return assign_oxidation_states(structure, oxidation_states)
