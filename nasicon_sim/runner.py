@@ -137,7 +137,42 @@ def run_configuration(task: ConfigTask) -> dict[str, Any]:
     if task.keep_preview and result.landscape is not None:
         out["preview"] = _preview(np.asarray(result.landscape.energies_eV))
         out["lattice"] = np.asarray(result.landscape.lattice).tolist()
+        out["slice_png"] = _slice_png(result, task.label)
     return out
+
+
+def _slice_png(result: Any, label: str) -> np.ndarray:
+    """PNG bytes (as uint8 array) of the section through the 3D bottleneck (else the minimum)."""
+    import tempfile
+
+    from nasicon_sim.io.images import write_slice_png
+
+    landscape = result.landscape
+    e = np.asarray(landscape.energies_eV)
+    network = result.network
+    path3 = network.path(3)
+    axis = 2
+    if path3 is not None:
+        # the lattice plane through the bottleneck that keeps the two sites it joins closest
+        link = path3.bottleneck
+        a = np.asarray(network.sites[link.site_a].frac_coords)
+        b = np.asarray(network.sites[link.site_b].frac_coords) + np.asarray(link.translation)
+        heights = 1.0 / np.linalg.norm(np.linalg.inv(np.asarray(landscape.lattice)).T, axis=1)
+        axis = int(np.argmin(np.abs(a - b) * heights))
+        position = float(link.frac_coords[axis]) % 1.0
+        where = "3D bottleneck"
+    else:
+        position = np.unravel_index(int(np.argmin(e)), e.shape)[axis] / e.shape[axis]
+        where = "global minimum"
+    levels = sorted({round(v, 4) for v in result.barriers_eV if v is not None and math.isfinite(v)})
+    clip = (levels[-1] + 0.4) if levels else None
+    sites = [(s.label or "?", s.frac_coords) for s in result.network.sites]
+    with tempfile.TemporaryDirectory() as tmp:
+        png = write_slice_png(Path(tmp) / "slice.png", landscape, axis=axis, position=position,
+                              clip_eV=clip, levels_eV=levels, sites=sites,
+                              title=f"{label}: Na+ site energy through the {where} "
+                                    f"({'abc'[axis]} = {position:.3f})")
+        return np.frombuffer(png.read_bytes(), dtype=np.uint8)
 
 
 def _bottleneck(network: Any, dimension: int) -> dict[str, Any] | None:
@@ -226,7 +261,8 @@ def _task_inputs(study: Study, comp: StudyComposition, index: int) -> dict[str, 
     return {
         "formula": comp.formula,
         "ensemble": {"n": ens.n_configurations, "method": ens.method,
-                     "seed": _ensemble_seed(ens.seed, comp.label), "max_atoms": ens.max_atoms,
+                     "seed": _ensemble_seed(ens.seed, comp.label), "min_atoms": ens.min_atoms,
+                     "max_atoms": ens.max_atoms,
                      "supercell": ens.supercell, "dedup": ens.dedup},
         "index": index,
         "bvse": _bvse_kwargs(study),
@@ -248,7 +284,8 @@ def _build(study: Study, comp: StudyComposition):
     ens = study.ensemble
     return build_ensemble(comp.formula, n=ens.n_configurations,
                           seed=_ensemble_seed(ens.seed, comp.label), method=ens.method,
-                          supercell=ens.supercell, max_atoms=ens.max_atoms, dedup=ens.dedup)
+                          supercell=ens.supercell, min_atoms=ens.min_atoms,
+                          max_atoms=ens.max_atoms, dedup=ens.dedup)
 
 
 def _reference(config) -> tuple:
@@ -270,7 +307,7 @@ def _ml_scores(study: Study) -> dict[str, dict[str, Any]]:
         from nasicon_sim.ml import predict
 
         preds = predict(comps, model_name=study.ml.model)
-    except NasiconSimError as exc:
+    except (NasiconSimError, ImportError) as exc:
         log.warning("ML scoring unavailable: %s", exc)
         return {c.label: {"error": str(exc)} for c in study.compositions}
     out = {}
@@ -359,7 +396,7 @@ def run_study(
                 log.error("configuration %s #%d failed: %s", task.label, task.index, result)
             else:
                 config, comp = structures[task.key]
-                preview = result.pop("preview", None)
+                extra = {k: result.pop(k) for k in ("preview", "slice_png") if k in result}
                 result["structure_fingerprint"] = task_hash(structure_fingerprint(config.structure))
                 result["ewald_energy_eV"] = float(config.ewald_energy_eV)
                 result["n_atoms"] = len(config.structure)
@@ -369,8 +406,7 @@ def run_study(
                 result["deviation_per_fu"] = meta.get("deviation_per_fu", {})
                 tags = {"study": study.name, "label": comp.label, "index": task.index,
                         "method": study.ensemble.method}
-                store.put(task.key, config.structure, result, tags,
-                          extra_data={"preview": preview} if preview is not None else None)
+                store.put(task.key, config.structure, result, tags, extra_data=extra or None)
             if bar is not None:
                 bar.update(1)
     finally:
@@ -436,8 +472,8 @@ def _as_float(value: Any) -> float:
         return math.nan
 
 
-def previews(store: ResultsStore, study: Study) -> Mapping[str, tuple[np.ndarray, np.ndarray, dict]]:
-    """The stored landscape previews: label -> (energies, lattice, result row)."""
+def previews(store: ResultsStore, study: Study) -> Mapping[str, tuple[np.ndarray, np.ndarray, dict, bytes | None]]:
+    """Stored landscape previews: label -> (energies, lattice, result, slice PNG bytes or None)."""
     out = {}
     for comp in study.compositions:
         key = task_hash(_task_inputs(study, comp, 0))
@@ -446,5 +482,7 @@ def previews(store: ResultsStore, study: Study) -> Mapping[str, tuple[np.ndarray
             continue
         result, data = got
         if data.get("preview") is not None and result.get("lattice"):
-            out[comp.label] = (np.asarray(data["preview"]), np.asarray(result["lattice"]), result)
+            png = data.get("slice_png")
+            out[comp.label] = (np.asarray(data["preview"]), np.asarray(result["lattice"]), result,
+                               None if png is None else np.asarray(png, dtype=np.uint8).tobytes())
     return out

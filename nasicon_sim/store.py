@@ -77,10 +77,16 @@ def task_hash(inputs: Mapping[str, Any]) -> str:
 
 
 def _scalar_pairs(result: Mapping[str, Any]) -> dict[str, Any]:
-    """Flat, searchable key-value pairs: the scalar (str/int/float/bool) top-level entries."""
+    """Flat, searchable key-value pairs: the scalar (str/int/float/bool) top-level entries.
+
+    Keys that ase.db reserves for itself (``formula``, ``energy``, ``id`` ...) stay in the
+    result dict only.
+    """
+    from ase.db.core import reserved_keys
+
     out: dict[str, Any] = {}
     for key, value in result.items():
-        if not key.isidentifier():
+        if not key.isidentifier() or key in reserved_keys:
             continue
         if isinstance(value, bool) or isinstance(value, str):
             out[key] = value

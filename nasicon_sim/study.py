@@ -7,7 +7,7 @@ which BVSE settings, which ML model and whether to relax. Nothing here computes 
 The file format (see ``calculations/zuo2026/study.toml`` for a complete example)::
 
     [study]            name, title, source
-    [ensemble]         n_configurations, method, seed, max_atoms, supercell, dedup
+    [ensemble]         n_configurations, method, seed, min_atoms, max_atoms, supercell, dedup
     [bvse]             spacing_A, mobile_ion, connectivity, threshold_eV, convention options
     [ml]               model
     [relax]            method ("none", "chgnet", or "module:factory"), fmax_eV_A, steps, cell
@@ -37,6 +37,7 @@ __all__ = [
     "RelaxSpec",
     "Study",
     "StudyComposition",
+    "bundled_study_dir",
     "load_study",
 ]
 
@@ -85,6 +86,7 @@ class EnsembleSpec:
     n_configurations: int = 10
     method: str = "ewald"
     seed: int = 0
+    min_atoms: int = 0
     max_atoms: int = 500
     supercell: str | None = None
     dedup: bool = False
@@ -281,3 +283,20 @@ def load_study(path: str | Path, profile: str | None = None) -> Study:
         study = study.with_profile(profile)
         _validate(study)
     return study
+
+
+def bundled_study_dir(name: str = "zuo2026") -> Path:
+    """Directory of a study shipped with nasicon-sim (``calculations/<name>``).
+
+    The repository's ``calculations/`` in a source checkout or editable install; the copy of
+    its ``study.toml`` bundled into the wheel otherwise.
+    """
+    from importlib import resources
+
+    checkout = Path(__file__).resolve().parents[1] / "calculations" / name
+    if (checkout / "study.toml").is_file():
+        return checkout
+    bundled = Path(str(resources.files("nasicon_sim"))) / "_bundled" / "calculations" / name
+    if (bundled / "study.toml").is_file():
+        return bundled
+    raise DataError(f"no bundled study {name!r} (expected calculations/{name}/study.toml)")

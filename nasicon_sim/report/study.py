@@ -193,10 +193,12 @@ def write_study_report(results: StudyResults, store: ResultsStore) -> Path:
         figures.append(("ROC curves of the synthesizability models (cross-validated)", roc))
 
     views = []
-    for label, (energies, lattice, row) in previews(store, study).items():
-        png = row.get("slice_png_path")
+    for label, (energies, lattice, row, png) in previews(store, study).items():
         if png:
-            figures.append((f"{label}: landscape cross-section", out / png))
+            path = fig_dir / f"section_{label}.png"
+            path.write_bytes(png)
+            figures.append((f"{label}: BVSE landscape section through the 3D bottleneck "
+                            "(configuration 0; contours at the 1D/2D/3D percolation levels)", path))
         e_min = float(np.min(energies))
         levels = {}
         for key, name in (("E_1D_eV", "E_min + E_1D"), ("E_3D_eV", "E_min + E_3D")):
