@@ -6,10 +6,9 @@ import re
 
 import numpy as np
 import pytest
+from _browser import rendered_dom
 
 from nasicon_sim.report.html import IsosurfaceView, isosurface_mesh, write_report_html
-
-from .browser import rendered_dom
 
 
 def sphere_landscape(n=24, a=6.0):
