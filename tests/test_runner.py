@@ -53,10 +53,10 @@ sigma_total_mS_cm = 0.67
 """
 
 
-def tiny_study(tmp_path: Path, n: int = 2) -> Path:
+def tiny_study(tmp_path: Path, n: int = 2, spacing_A: float = 0.5) -> Path:
     d = tmp_path / "tiny"
     d.mkdir(exist_ok=True)
-    (d / "study.toml").write_text(TINY.format(n=n))
+    (d / "study.toml").write_text(TINY.format(n=n).replace("spacing_A = 0.5", f"spacing_A = {spacing_A}"))
     return d
 
 
@@ -114,7 +114,7 @@ def test_more_configurations_reuse_the_first_ones(finished, tmp_path):
 
 
 def test_killed_run_resumes_without_loss_or_recomputation(tmp_path):
-    study_dir = tiny_study(tmp_path, n=4)
+    study_dir = tiny_study(tmp_path, n=4, spacing_A=0.25)  # ~1 s per task: time to kill
     out = tmp_path / "out"
     cmd = [sys.executable, "-m", "nasicon_sim", "run", str(study_dir), "-o", str(out),
            "--workers", "1", "--no-progress"]
@@ -128,7 +128,7 @@ def test_killed_run_resumes_without_loss_or_recomputation(tmp_path):
                 stored = len(ResultsStore(db))
             except Exception:
                 stored = 0
-            if stored >= 2:
+            if stored >= 1:
                 break
         time.sleep(0.05)
     assert proc.poll() is None, "the run finished before it could be killed"
@@ -136,7 +136,7 @@ def test_killed_run_resumes_without_loss_or_recomputation(tmp_path):
     proc.wait()
     store = ResultsStore(db)
     survived = barriers_by_key(store)
-    assert 2 <= len(survived) < 12
+    assert 1 <= len(survived) < 12
     second = subprocess.run(cmd, capture_output=True, text=True, check=True)
     assert f"{12 - len(survived)} computed, {len(survived)} reused" in second.stdout
     final = barriers_by_key(ResultsStore(db))
