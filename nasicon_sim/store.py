@@ -114,7 +114,12 @@ class ResultsStore:
             Path(self.url).parent.mkdir(parents=True, exist_ok=True)
         try:
             self._db = ase.db.connect(self.url, append=True)
-        except Exception as exc:  # driver missing, bad URL
+        except ImportError as exc:
+            raise DataError(
+                f"the results store {self.url!r} needs a database driver ({exc.name}): "
+                "pip install -e '.[postgres]' (ase-db-backends with psycopg2)"
+            ) from exc
+        except Exception as exc:  # bad URL, unreachable server
             raise DataError(f"cannot open results store {self.url!r}: {exc}") from exc
 
     def __contains__(self, key: str) -> bool:
