@@ -57,3 +57,16 @@ class DataError(NasiconSimError, ValueError):
 
 class OptionalDependencyError(NasiconSimError, ImportError):
     """An optional extra is needed for this command; the message says how to install it."""
+
+
+class FeatureError(NasiconSimError, ValueError):
+    """An unknown feature name, or composition arrays of inconsistent shape for the ML features."""
+
+
+class ModelFileError(NasiconSimError, ValueError):
+    """A saved model cannot be used: missing or altered file or metadata, or it was fitted on a
+    different feature list (or dataset) than the caller asks for."""
+
+
+class ScreeningError(NasiconSimError, ValueError):
+    """A screening request breaks its own rules (dopant valence or radius, grid, bounds)."""
