@@ -126,8 +126,10 @@ class StabilityModel:
         if len(X) == 0:
             empty = np.zeros(0)
             return empty, empty, np.zeros(0, dtype=bool)
-        p = self.classifier.predict_proba(X)[:, list(self.classifier.classes_).index(1)]
-        return p, self.regressor.predict(X), self.domain.predict(X) == 1
+        with single_threaded():
+            p = self.classifier.predict_proba(X)[:, list(self.classifier.classes_).index(1)]
+            e_hull = self.regressor.predict(X)
+        return p, e_hull, self.domain.predict(X) == 1
 
     def predict(self, compositions: Sequence[NasiconComposition | str]):
         """Same as :meth:`predict_arrays` for compositions or formulas."""

@@ -158,7 +158,8 @@ class SynthesizabilityModel:
         if len(X) == 0:
             return np.zeros(0), np.zeros((0, len(self.features)), dtype=bool)
         classes = list(self.estimator.classes_)
-        p = self.estimator.predict_proba(X)[:, classes.index(1)]
+        with single_threaded():
+            p = self.estimator.predict_proba(X)[:, classes.index(1)]
         return p, self.domain.out_of_range(X)
 
 
