@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import math
+import textwrap
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
@@ -407,11 +408,11 @@ def plot_roc_curves(results: Sequence[HoldoutResult], path: str | Path, title: s
     path = Path(path)
     fig, ax = plt.subplots(figsize=(5, 5))
     for r in results:
-        ax.plot(r.fpr, r.tpr, drawstyle="steps-post", label=f"{r.name} (AUC {r.roc_auc:.2f})")
+        ax.plot(r.fpr, r.tpr, label=f"{r.name} (AUC {r.roc_auc:.2f})")
     ax.plot([0, 1], [0, 1], color="grey", linestyle=":", linewidth=1)
     ax.set_xlabel("false positive rate")
     ax.set_ylabel("true positive rate")
-    ax.set_title(title, fontsize=9)
+    ax.set_title(textwrap.fill(title, 60), fontsize=9)
     ax.legend(loc="lower right", fontsize=8)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
