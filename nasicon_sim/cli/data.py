@@ -35,7 +35,29 @@ def register(sub: argparse._SubParsersAction) -> None:
     ad.add_argument("--data", required=True, metavar="CSV",
                     help="your table; created with a header if it does not exist")
     ad.set_defaults(func=run_add)
-    p.set_defaults(func=lambda args: (p.print_help(sys.stderr), 2)[1])
+    p.set_defaults(func=lambda args: print_help(p))
+
+
+def print_help(parser: argparse.ArgumentParser) -> int:
+    """Show a command group's help when no subcommand is given (exit code 2)."""
+    parser.print_help(sys.stderr)
+    return 2
+
+
+def print_dataset_summary(d) -> None:
+    """Counts, left-out rows by kind, and conflicts of a Dataset."""
+    c = d.counts()
+    print(f"Dataset: {d.table_name} (sha256 {d.sha256[:12]}), label policy '{d.policy.name}'")
+    print(f"  {c['rows']} rows -> {c['compositions']} compositions "
+          f"({c['single_phase']} single_phase, {c['secondary_phases']} secondary_phases)")
+    print(f"  left out: {c['rows_processing_variant']} processing variants, "
+          f"{c['rows_unbalanced_as_printed']} unbalanced as printed, "
+          f"{c['rows_unparseable']} unparseable, {c['rows_unlabelled']} unlabelled (ambiguous), "
+          f"{c['rows_second_hand']} second-hand, {c['rows_dropped_by_conflict']} in dropped "
+          "conflicts")
+    for conflict in d.conflicts:
+        print(f"  conflict: {conflict.formula} (lines {', '.join(map(str, conflict.lines))}): "
+              f"{conflict.resolution}")
 
 
 def run_check(args: argparse.Namespace) -> int:
@@ -54,9 +76,7 @@ def run_check(args: argparse.Namespace) -> int:
                    "left_out": [i.__dict__ for i in issues]}, sys.stdout, indent=2)
         sys.stdout.write("\n")
         return 0
-    from nasicon_sim.cli.ml import _print_dataset
-
-    _print_dataset(d)
+    print_dataset_summary(d)
     for issue in issues:
         print(f"  line {issue.line} [{issue.kind}] {issue.formula}: {issue.reason}")
     return 0

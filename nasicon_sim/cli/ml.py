@@ -8,6 +8,7 @@ import math
 import sys
 from pathlib import Path
 
+from nasicon_sim.cli.data import print_dataset_summary, print_help
 from nasicon_sim.errors import NasiconSimError
 
 
@@ -66,12 +67,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     fi.add_argument("--features", default="study", help="feature set or names (default study)")
     fi.add_argument("--seed", type=int, default=0)
     fi.set_defaults(func=run_fit)
-    p.set_defaults(func=lambda args: _missing(p))
-
-
-def _missing(parser: argparse.ArgumentParser) -> int:
-    parser.print_help(sys.stderr)
-    return 2
+    p.set_defaults(func=lambda args: print_help(p))
 
 
 def _names(text: str | None, default: tuple[str, ...]) -> tuple[str, ...]:
@@ -90,21 +86,6 @@ def _table(args):
 
 def _fmt(mean: float, std: float) -> str:
     return "   n/a     " if math.isnan(mean) else f"{mean:.3f}±{std:.3f}"
-
-
-def _print_dataset(d) -> None:
-    c = d.counts()
-    print(f"Dataset: {d.table_name} (sha256 {d.sha256[:12]}), label policy '{d.policy.name}'")
-    print(f"  {c['rows']} rows -> {c['compositions']} compositions "
-          f"({c['single_phase']} single_phase, {c['secondary_phases']} secondary_phases)")
-    print(f"  left out: {c['rows_processing_variant']} processing variants, "
-          f"{c['rows_unbalanced_as_printed']} unbalanced as printed, "
-          f"{c['rows_unparseable']} unparseable, {c['rows_unlabelled']} unlabelled (ambiguous), "
-          f"{c['rows_second_hand']} second-hand, {c['rows_dropped_by_conflict']} in dropped "
-          "conflicts")
-    for conflict in d.conflicts:
-        print(f"  conflict: {conflict.formula} (lines {', '.join(map(str, conflict.lines))}): "
-              f"{conflict.resolution}")
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
@@ -132,7 +113,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
         json.dump(out, sys.stdout, indent=2)
         sys.stdout.write("\n")
         return 0
-    _print_dataset(ev.dataset)
+    print_dataset_summary(ev.dataset)
     print(f"Features: {', '.join(ev.features)}")
     print(f"Repeated stratified {ev.n_splits}-fold CV x {ev.n_repeats} repeats, seed {ev.seed} "
           f"({len(ev.cv[0].fold_scores['accuracy'])} folds; mean ± std over folds); held-out "

@@ -682,6 +682,8 @@ def append_outcome(
                 f"{path} has no source column ({', '.join(_SOURCE_COLUMNS)}); add one first"
             )
         values[source_column] = source.strip()
+        if values["note"] and "note" not in columns:
+            raise DataError(f"{path} has no note column; add one or leave out the note")
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
         if not old:
