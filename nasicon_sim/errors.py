@@ -68,6 +68,7 @@ class SublatticeError(StructureError):
     """A sublattice cannot hold what is asked: more species than positions, or Na that
     cannot be placed without two Na closer than the stated minimum distance."""
 
+
 class FeatureError(NasiconSimError, ValueError):
     """An unknown feature name, or composition arrays of inconsistent shape for the ML features."""
 
