@@ -132,7 +132,8 @@ class NasiconComposition:
         object.__setattr__(self, "oxidation_states", dict(self.oxidation_states))
 
     def __hash__(self) -> int:
-        return hash((self.na, tuple(self.m_site.items()), tuple(self.t_site.items())))
+        # equality compares the site dicts regardless of order, so the hash must too
+        return hash((self.na, tuple(sorted(self.m_site.items())), tuple(sorted(self.t_site.items()))))
 
     @property
     def m_fractions(self) -> dict[str, float]:

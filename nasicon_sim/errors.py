@@ -67,3 +67,16 @@ class SupercellError(StructureError):
 class SublatticeError(StructureError):
     """A sublattice cannot hold what is asked: more species than positions, or Na that
     cannot be placed without two Na closer than the stated minimum distance."""
+
+
+class FeatureError(NasiconSimError, ValueError):
+    """An unknown feature name, or composition arrays of inconsistent shape for the ML features."""
+
+
+class ModelFileError(NasiconSimError, ValueError):
+    """A saved model cannot be used: missing or altered file or metadata, or it was fitted on a
+    different feature list (or dataset) than the caller asks for."""
+
+
+class ScreeningError(NasiconSimError, ValueError):
+    """A screening request breaks its own rules (dopant valence or radius, grid, bounds)."""

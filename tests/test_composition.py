@@ -126,3 +126,12 @@ def test_formula_round_trip_and_pickle():
     assert parse_nasicon(c.formula) == c
     assert pickle.loads(pickle.dumps(c)) == c
     assert isinstance(c, NasiconComposition)
+
+
+def test_equal_compositions_hash_equal_whatever_the_m_site_order():
+    # Na3ZrZn(PO4)3 and Na3ZnZr(PO4)3 are one composition printed two ways (Ouyang 2021 vs a
+    # review); equal objects must hash equal, or sets and dict keys count it twice.
+    a, b = parse_nasicon("Na3ZrZn(PO4)3"), parse_nasicon("Na3ZnZr(PO4)3")
+    assert a == b
+    assert hash(a) == hash(b)
+    assert len({a, b}) == 1

@@ -1,0 +1,434 @@
+"""The synthesizability model: phase purity from M-site descriptors, fitted and evaluated.
+
+Zuo et al. (Energy Environ. Sci. 19 (2026) 860, doi:10.1039/d5ee06594a) trained Gaussian
+naive Bayes on four M-site descriptors of 58 compositions to predict single-phase formation,
+and chose what to synthesise with it. Their table is not public; this module fits the same
+kind of model on any labelled table (:mod:`nasicon_sim.ml.dataset`), evaluates it honestly
+(:mod:`nasicon_sim.ml.evaluation`) and scores the study's own compositions with models that
+never saw the study's rows.
+
+A fitted model is a :class:`SynthesizabilityModel`: the scikit-learn pipeline, its feature
+list, the applicability domain of its training data, an optional computed-stability model
+(:mod:`nasicon_sim.ml.stability`; its probability can be a feature, ``dft_p_stable``, and its
+E_hull prediction is reported), and metadata (dataset hash, label policy, versions).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import platform
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from sklearn.base import clone
+
+from nasicon_sim.composition import parse_nasicon
+from nasicon_sim.errors import DataError, FeatureError
+from nasicon_sim.ml.dataset import (
+    Dataset,
+    LabelPolicy,
+    Table,
+    build_dataset,
+    composition_key,
+)
+from nasicon_sim.ml.domain import ApplicabilityDomain
+from nasicon_sim.ml.evaluation import (
+    CVResult,
+    HoldoutResult,
+    Importance,
+    Metric,
+    cross_validate_models,
+    drop_one_importance,
+    holdout_evaluation,
+    permutation_importance_cv,
+    stratified_splits,
+)
+from nasicon_sim.ml.features import CompositionArrays, compute_features, resolve_features
+from nasicon_sim.ml.models import STUDY_MODELS, make_classifier, single_threaded
+from nasicon_sim.ml.stability import StabilityModel
+
+__all__ = [
+    "DFT_FEATURES",
+    "STUDY_COMPOSITIONS",
+    "STUDY_DOI",
+    "DftFeatureComparison",
+    "LiteratureEvaluation",
+    "StudyScore",
+    "SynthesizabilityModel",
+    "compare_dft_features",
+    "split_features",
+    "evaluate_literature",
+    "fit_synthesizability_model",
+]
+
+logger = logging.getLogger(__name__)
+
+#: Extra features from the computed-stability model: its probability that E_hull(1000 K) <= 0,
+#: and its predicted E_hull(1000 K) in meV/atom.
+DFT_FEATURES: tuple[str, ...] = ("dft_p_stable", "dft_e_hull_meV")
+#: DOI of the study whose compositions are scored out of sample.
+STUDY_DOI = "10.1039/d5ee06594a"
+#: The study's compositions and their reported phase after sintering at 1100 C
+#: (Zuo et al. 2026, main text; restated in shared/paper/FACTS.md, section 1).
+#: None: not stated (Sn-ME is the one of twelve designs the authors' model got wrong).
+STUDY_COMPOSITIONS: dict[str, tuple[str, str | None]] = {
+    "NZSP": ("Na3Zr2Si2PO12", "secondary_phases"),
+    "LE": ("Na3.5Zr1.5Lu0.5Si2PO12", "secondary_phases"),
+    "ME1": ("Na3.5Zr1.0Ti0.5Lu0.5Si2PO12", "single_phase"),
+    "ME2": ("Na3.5Zr0.5Ti0.5Hf0.5Lu0.5Si2PO12", "single_phase"),
+    "HE1": ("Na3.6Zr0.5Ti0.5Hf0.4Lu0.5Ga0.1Si2PO12", "single_phase"),
+    "HE2": ("Na3.6Zr0.5Ti0.5Hf0.4Lu0.5Sc0.1Si2PO12", "single_phase"),
+    "Sn-ME": ("Na3.5Zr1.0Sn0.5Lu0.5Si2PO12", None),
+}
+
+
+def split_features(features: str | Sequence[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Composition features and DFT features of a feature spec (set name or names).
+
+    The column order of a model is always the composition features, then the DFT features.
+    """
+    names = [s.strip() for s in features.split(",")] if isinstance(features, str) else list(features)
+    dft = tuple(n for n in DFT_FEATURES if n in names)
+    base = [n for n in names if n not in DFT_FEATURES]
+    if not base:
+        raise FeatureError(f"{', '.join(dft)} need at least one composition feature with them")
+    return resolve_features(base[0] if len(base) == 1 else base), dft
+
+
+def library_versions() -> dict[str, str]:
+    """Versions that a fitted model depends on."""
+    import joblib
+    import scipy
+    import sklearn
+
+    from nasicon_sim import __version__
+
+    return {"nasicon_sim": __version__, "scikit-learn": sklearn.__version__,
+            "numpy": np.__version__, "scipy": scipy.__version__, "joblib": joblib.__version__,
+            "python": platform.python_version()}
+
+
+@dataclass(frozen=True)
+class SynthesizabilityModel:
+    """A fitted phase-purity classifier with everything needed to use it honestly.
+
+    Attributes
+    ----------
+    name : str
+        Classifier short name (:data:`~nasicon_sim.ml.models.CLASSIFIERS`).
+    estimator : fitted scikit-learn pipeline
+        Class 1 = single phase.
+    features : tuple of str
+        Column names, in order; may end with :data:`DFT_FEATURES`.
+    domain : ApplicabilityDomain
+        Fitted on the training feature matrix.
+    stability : StabilityModel or None
+        Supplies the DFT features (when used) and the reported E_hull prediction.
+    metadata : dict
+        ``dataset`` (name), ``dataset_sha256``, ``label_policy``, ``n_train``,
+        ``n_single_phase``, ``seed``, ``versions``.
+    """
+
+    name: str
+    estimator: object
+    features: tuple[str, ...]
+    domain: ApplicabilityDomain
+    stability: StabilityModel | None = None
+    metadata: dict = field(default_factory=dict)
+
+    @property
+    def dft_features(self) -> tuple[str, ...]:
+        return tuple(f for f in self.features if f in DFT_FEATURES)
+
+    def feature_matrix(self, arrays: CompositionArrays) -> np.ndarray:
+        """Features of compositions, shape (n, len(features))."""
+        return _feature_matrix(arrays, self.features, self.stability)
+
+    def predict_proba_arrays(self, arrays: CompositionArrays) -> tuple[np.ndarray, np.ndarray]:
+        """Probability of single phase and the per-feature out-of-range mask.
+
+        Returns
+        -------
+        p_single_phase : numpy.ndarray, shape (n,)
+        out_of_range : numpy.ndarray of bool, shape (n, n_features)
+        """
+        X = self.feature_matrix(arrays)
+        if len(X) == 0:
+            return np.zeros(0), np.zeros((0, len(self.features)), dtype=bool)
+        classes = list(self.estimator.classes_)
+        with single_threaded():
+            p = self.estimator.predict_proba(X)[:, classes.index(1)]
+        return p, self.domain.out_of_range(X)
+
+
+def _feature_matrix(
+    arrays: CompositionArrays, features: Sequence[str], stability: StabilityModel | None
+) -> np.ndarray:
+    base = [f for f in features if f not in DFT_FEATURES]
+    dft = [f for f in features if f in DFT_FEATURES]
+    X = compute_features(arrays, base)
+    if dft:
+        if stability is None:
+            raise FeatureError(f"feature(s) {', '.join(dft)} need a computed-stability model")
+        p_stable, e_hull, _ = stability.predict_arrays(arrays)
+        values = {"dft_p_stable": p_stable, "dft_e_hull_meV": e_hull}
+        X = np.column_stack([X, *[values[f] for f in dft]])
+    return X
+
+
+def fit_synthesizability_model(
+    dataset: Dataset,
+    model: str = "gnb",
+    features: str | Sequence[str] = "study",
+    stability: StabilityModel | None = None,
+    seed: int = 0,
+) -> SynthesizabilityModel:
+    """Fit a phase-purity classifier on a labelled dataset.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        From :func:`~nasicon_sim.ml.dataset.load_dataset` (any label policy).
+    model : str, default "gnb"
+        Classifier short name.
+    features : str or sequence of str, default "study"
+        Feature-set name or names; add ``"dft_p_stable"`` or ``"dft_e_hull_meV"`` to use
+        the stability model's output as a feature.
+    stability : StabilityModel, optional
+        Needed for ``dft_p_stable``; kept to report E_hull predictions.
+    seed : int
+
+    Returns
+    -------
+    SynthesizabilityModel
+    """
+    base, dft = split_features(features)
+    names = (*base, *dft)
+    y = dataset.y
+    if len(np.unique(y)) < 2:
+        raise DataError("the dataset has a single class; a classifier needs both labels")
+    X = _feature_matrix(CompositionArrays.from_compositions(dataset.compositions), names,
+                        stability)
+    with single_threaded():
+        estimator = clone(make_classifier(model, seed)).fit(X, y)
+    domain = ApplicabilityDomain().fit(X)
+    meta = {"model": model, "dataset": dataset.table_name, "dataset_sha256": dataset.sha256,
+            "label_policy": dataset.policy.name, "n_train": len(y),
+            "n_single_phase": int(y.sum()), "seed": seed,
+            "excluded_sources": list(dataset.excluded_sources),
+            "versions": library_versions()}
+    if stability is not None:
+        meta["stability"] = dict(stability.metadata)
+    return SynthesizabilityModel(model, estimator, names, domain, stability, meta)
+
+
+@dataclass(frozen=True)
+class StudyScore:
+    """A study composition scored by models fitted without the study's rows."""
+
+    label: str
+    formula: str
+    reported: str | None
+    p_single_phase: dict[str, float]
+    in_domain: bool
+    out_of_domain_features: tuple[str, ...]
+    in_training: bool
+
+    def as_dict(self) -> dict:
+        return {"label": self.label, "formula": self.formula, "reported": self.reported,
+                "p_single_phase": dict(self.p_single_phase), "in_domain": self.in_domain,
+                "out_of_domain_features": list(self.out_of_domain_features),
+                "in_training": self.in_training}
+
+
+@dataclass(frozen=True)
+class LiteratureEvaluation:
+    """Everything ``nasicon-sim ml evaluate`` reports for a labelled table."""
+
+    dataset: Dataset
+    features: tuple[str, ...]
+    n_splits: int
+    n_repeats: int
+    seed: int
+    cv: list[CVResult]
+    holdout: list[HoldoutResult]
+    importance_model: str
+    importance: list[Importance]
+    study: list[StudyScore]
+
+    def as_dict(self) -> dict:
+        d = self.dataset
+        return {
+            "dataset": {
+                "name": d.table_name, "sha256": d.sha256, "label_policy": d.policy.name,
+                "counts": d.counts(),
+                "conflicts": [c.__dict__ | {"lines": list(c.lines)} for c in d.conflicts],
+                "left_out": [i.__dict__ for i in d.issues if i.kind != "unlabelled"],
+            },
+            "features": list(self.features),
+            "protocol": (f"RepeatedStratifiedKFold(n_splits={self.n_splits}, "
+                         f"n_repeats={self.n_repeats}, random_state={self.seed}); "
+                         "mean and std over folds"),
+            "models": [r.as_dict() for r in self.cv],
+            "holdout": [r.as_dict() for r in self.holdout],
+            "importance": {"model": self.importance_model,
+                           "features": [i.as_dict() for i in self.importance]},
+            "study_compositions": [s.as_dict() for s in self.study],
+        }
+
+
+def _study_scores(
+    table: Table,
+    policy: LabelPolicy,
+    strict: bool,
+    features: Sequence[str],
+    models: Sequence[str],
+    stability: StabilityModel | None,
+    seed: int,
+) -> list[StudyScore]:
+    train = build_dataset(table, policy, strict=strict, exclude_sources=[STUDY_DOI])
+    comps = [parse_nasicon(f) for f, _ in STUDY_COMPOSITIONS.values()]
+    arrays = CompositionArrays.from_compositions(comps)
+    train_keys = {composition_key(c) for c in train.compositions}
+    probs: dict[str, np.ndarray] = {}
+    mask = None
+    for name in models:
+        fitted = fit_synthesizability_model(train, name, features, stability, seed)
+        probs[name], mask = fitted.predict_proba_arrays(arrays)
+    out = []
+    for i, (label, (formula, reported)) in enumerate(STUDY_COMPOSITIONS.items()):
+        bad = tuple(f for f, m in zip(features, mask[i]) if m)
+        out.append(StudyScore(label, formula, reported,
+                              {n: float(p[i]) for n, p in probs.items()}, not bad, bad,
+                              composition_key(comps[i]) in train_keys))
+    return out
+
+
+def evaluate_literature(
+    table: Table,
+    policy: LabelPolicy | str | None = None,
+    *,
+    strict: bool = True,
+    features: str | Sequence[str] = "study",
+    models: Sequence[str] = STUDY_MODELS,
+    n_splits: int = 10,
+    n_repeats: int = 10,
+    seed: int = 0,
+    test_size: float = 0.22,
+    importance_model: str = "gnb",
+    permutation_repeats: int = 10,
+    stability: StabilityModel | None = None,
+    score_study: bool = True,
+) -> LiteratureEvaluation:
+    """Cross-validate, hold out, rank features and score the study's compositions.
+
+    Parameters
+    ----------
+    table : Table
+        A phase-outcome table (shipped or user).
+    policy : LabelPolicy or str, optional
+        Label policy (default ``majority``).
+    strict : bool
+        Unparseable formulas raise (True) or are left out and reported.
+    features : str or sequence of str
+        Feature set or names (the DFT features need ``stability``).
+    models : sequence of str
+        Classifier short names.
+    n_splits, n_repeats, seed : int
+        ``RepeatedStratifiedKFold`` settings; the same folds for every model.
+    test_size : float
+        Held-out fraction of the stratified split.
+    importance_model : str
+        Model whose feature importances are computed (the study's GNB by default).
+    permutation_repeats : int
+        Shuffles per feature and fold for the permutation importance.
+    stability : StabilityModel, optional
+    score_study : bool
+        Score :data:`STUDY_COMPOSITIONS` with models fitted without rows of :data:`STUDY_DOI`.
+
+    Returns
+    -------
+    LiteratureEvaluation
+    """
+    dataset = build_dataset(table, policy, strict=strict)
+    base, dft = split_features(features)
+    names = (*base, *dft)
+    X = _feature_matrix(CompositionArrays.from_compositions(dataset.compositions), names,
+                        stability)
+    y = dataset.y
+    splits = stratified_splits(y, n_splits, n_repeats, seed)
+    estimators = {m: make_classifier(m, seed) for m in models}
+    cv = cross_validate_models(X, y, estimators, splits, names)
+    holdout = holdout_evaluation(X, y, estimators, test_size, seed)
+    importance: list[Importance] = []
+    if importance_model and len(names) > 1:
+        est = make_classifier(importance_model, seed)
+        drop = drop_one_importance(X, y, names, est, splits)
+        perm = permutation_importance_cv(X, y, names, est, splits, permutation_repeats, seed)
+        importance = [Importance(n, drop[n], perm[n]) for n in names]
+    study = (_study_scores(table, dataset.policy, strict, names, models, stability, seed)
+             if score_study else [])
+    return LiteratureEvaluation(dataset, names, n_splits, n_repeats, seed, cv, holdout,
+                                importance_model, importance, study)
+
+
+@dataclass(frozen=True)
+class DftFeatureComparison:
+    """Literature CV with and without a computed-stability feature, on the same folds.
+
+    ``helps`` is the rule stated before looking at the numbers: the mean fold-wise gain in
+    balanced accuracy minus two standard errors (std / sqrt(folds)) is above zero.
+    """
+
+    model: str
+    feature: str
+    without: CVResult
+    with_dft: CVResult
+    gain: Metric
+    helps: bool
+
+    def as_dict(self) -> dict:
+        se = self.gain.std / math.sqrt(max(self.gain.n, 1))
+        return {"model": self.model, "feature": self.feature,
+                "balanced_accuracy_without": self.without.metrics["balanced_accuracy"].mean,
+                "balanced_accuracy_with": self.with_dft.metrics["balanced_accuracy"].mean,
+                "balanced_accuracy_gain": self.gain.mean,
+                "balanced_accuracy_gain_std": self.gain.std,
+                "balanced_accuracy_gain_se": se,
+                "rule": "helps if mean gain - 2 SE > 0 (SE = std / sqrt(folds))",
+                "helps": self.helps}
+
+
+def compare_dft_features(
+    dataset: Dataset,
+    stability: StabilityModel,
+    model: str = "gnb",
+    features: str | Sequence[str] = "study",
+    n_splits: int = 10,
+    n_repeats: int = 10,
+    seed: int = 0,
+) -> list[DftFeatureComparison]:
+    """Does adding a computed-stability feature raise the CV balanced accuracy?
+
+    Each of :data:`DFT_FEATURES` is added alone to ``features`` and compared with the
+    model without it, on the same repeated stratified folds.
+    """
+    base, _ = split_features(features)
+    arrays = CompositionArrays.from_compositions(dataset.compositions)
+    y = dataset.y
+    splits = stratified_splits(y, n_splits, n_repeats, seed)
+    est = {model: make_classifier(model, seed)}
+    without = cross_validate_models(_feature_matrix(arrays, base, None), y, est, splits, base)[0]
+    out = []
+    for feature in DFT_FEATURES:
+        names = (*base, feature)
+        with_dft = cross_validate_models(_feature_matrix(arrays, names, stability), y, est,
+                                         splits, names)[0]
+        diff = (np.array(with_dft.fold_scores["balanced_accuracy"])
+                - np.array(without.fold_scores["balanced_accuracy"]))
+        gain = Metric.of(diff)
+        helps = bool(gain.mean - 2 * gain.std / math.sqrt(max(gain.n, 1)) > 0)
+        out.append(DftFeatureComparison(model, feature, without, with_dft, gain, helps))
+    return out
