@@ -237,6 +237,7 @@ class StudyResults:
     run: RunSummary
     out_dir: Path
     store_url: str
+    ml_evaluation: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -247,6 +248,7 @@ class StudyResults:
             "correlations": {k: (v.as_dict() if v else None) for k, v in self.correlations.items()},
             "run": asdict(self.run),
             "store": self.store_url,
+            "ml_evaluation": {k: v for k, v in self.ml_evaluation.items() if k != "holdout"},
         }
 
 
@@ -299,20 +301,27 @@ def _reference(config) -> tuple:
 
 
 def _ml_scores(study: Study) -> dict[str, dict[str, Any]]:
-    """Synthesizability model scores per label ({} entries with 'error' if unavailable)."""
+    """Synthesizability scores per label, from a model fitted on the shipped literature table
+    without the rows of ``study.ml.exclude_sources`` ({'error': ...} entries if unavailable)."""
     from nasicon_sim.composition import parse_nasicon
 
     comps = [parse_nasicon(c.formula) for c in study.compositions]
     try:
-        from nasicon_sim.ml import predict
+        from nasicon_sim.ml.dataset import load_literature
+        from nasicon_sim.ml.prediction import DEFAULT_FEATURES, default_stability_model, predict
+        from nasicon_sim.ml.synthesizability import fit_synthesizability_model
 
-        preds = predict(comps, model_name=study.ml.model)
+        train = load_literature(exclude_sources=tuple(study.ml.exclude_sources))
+        model = fit_synthesizability_model(train, study.ml.model, DEFAULT_FEATURES,
+                                           stability=default_stability_model())
+        preds = predict(comps, model)
     except (NasiconSimError, ImportError) as exc:
         log.warning("ML scoring unavailable: %s", exc)
         return {c.label: {"error": str(exc)} for c in study.compositions}
     out = {}
     for comp, pred in zip(study.compositions, preds):
-        out[comp.label] = pred.as_dict() if hasattr(pred, "as_dict") else dict(asdict(pred))
+        out[comp.label] = {**pred.as_dict(), "n_training": len(train.compositions),
+                           "excluded_sources": list(study.ml.exclude_sources)}
     return out
 
 
@@ -460,7 +469,36 @@ def aggregate(study: Study, store: ResultsStore, run: RunSummary, out_dir: Path)
         correlations[f"{key} vs log10 sigma_total"] = rank_correlation(
             {c.composition.label: c.barriers[key] for c in comps}, sigma)
     return StudyResults(study=study, compositions=tuple(comps), correlations=correlations,
-                        run=run, out_dir=out_dir, store_url=store.url)
+                        run=run, out_dir=out_dir, store_url=store.url,
+                        ml_evaluation=_ml_evaluation(study))
+
+
+#: Repeats of the 10-fold cross-validation of the ML models quoted in the study report.
+ML_CV_REPEATS = 3
+
+
+def _ml_evaluation(study: Study) -> dict[str, Any]:
+    """Cross-validated quality of the phase-purity classifiers on the shipped literature table.
+
+    The report quotes it next to the ML probabilities, because a probability means little
+    without the model's measured skill. ``holdout`` (for the ROC figure) stays in memory.
+    """
+    try:
+        from nasicon_sim.ml.dataset import literature_table
+        from nasicon_sim.ml.synthesizability import evaluate_literature
+
+        ev = evaluate_literature(literature_table(), strict=False, n_repeats=ML_CV_REPEATS,
+                                 importance_model="", score_study=False)
+    except (NasiconSimError, ImportError) as exc:
+        log.warning("ML evaluation unavailable: %s", exc)
+        return {"error": str(exc)}
+    return {
+        "protocol": f"stratified 10-fold CV x {ML_CV_REPEATS} repeats, seed {ev.seed}",
+        "n_compositions": len(ev.dataset.compositions),
+        "counts": ev.dataset.counts(),
+        "models": {r.name: r.as_dict() for r in ev.cv},
+        "holdout": ev.holdout,
+    }
 
 
 def _as_float(value: Any) -> float:

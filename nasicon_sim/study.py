@@ -105,9 +105,19 @@ class BVSESpec:
 
 @dataclass(frozen=True)
 class MLSpec:
-    """Which synthesizability model scores the compositions."""
+    """Which synthesizability model scores the compositions.
+
+    Attributes
+    ----------
+    model : str
+        Classifier short name (``gnb``, ``knn``, ``dt``, ``svm``, ``mlp``, ``hgb``).
+    exclude_sources : list of str
+        Sources (DOI/URL) whose rows are left out of the training table, e.g. the study's own
+        DOI, so that its compositions are scored by a model that has not seen them.
+    """
 
     model: str = "gnb"
+    exclude_sources: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
