@@ -1,0 +1,526 @@
+"""The study runner: formula -> ensembles -> BVSE per configuration -> ML -> cross-check -> report.
+
+:func:`run_study` composes the public functions of the other modules; it holds no physics.
+
+1. For each composition, the configuration tasks are keyed by a content hash of their inputs
+   (formula, ensemble settings, configuration index, BVSE and relaxation settings, code
+   version). Keys already in the results store are skipped. If any key of a composition is
+   missing, its ensemble is built (deterministic from the seed) in this process.
+2. The missing tasks run on a local process pool or a dask cluster
+   (:mod:`nasicon_sim.executors`); each finished task is written to the store at once, so an
+   interrupted run loses only the tasks in flight and a rerun recomputes nothing stored.
+3. Every composition is scored by the synthesizability model, the per-configuration results
+   are aggregated, BVSE barriers are cross-checked against the measured conductivities, and
+   the report is written (:mod:`nasicon_sim.report`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+import sys
+import time
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from nasicon_sim import __version__
+from nasicon_sim.crosscheck import (
+    BarrierSummary,
+    RankCorrelation,
+    rank_correlation,
+    summarise_barriers,
+)
+from nasicon_sim.errors import NasiconSimError
+from nasicon_sim.executors import run_tasks
+from nasicon_sim.store import ResultsStore, structure_fingerprint, task_hash
+from nasicon_sim.study import Study, StudyComposition
+
+__all__ = [
+    "CompositionResult",
+    "ConfigTask",
+    "RunSummary",
+    "StudyResults",
+    "run_configuration",
+    "run_study",
+]
+
+log = logging.getLogger(__name__)
+
+#: Barrier keys reported per configuration (eV, relative to the landscape minimum).
+BARRIER_KEYS = ("E_1D_eV", "E_2D_eV", "E_3D_eV")
+#: Largest number of grid points kept per axis in the landscape preview of the report.
+PREVIEW_POINTS_PER_AXIS = 48
+
+
+@dataclass(frozen=True)
+class ConfigTask:
+    """One configuration to analyse (picklable; sent to worker processes or dask workers).
+
+    Attributes
+    ----------
+    key : str
+        Content hash of the task inputs (the results-store key).
+    study, label, formula : str
+    index : int
+        Configuration index in its ensemble.
+    structure : dict
+        ``pymatgen.core.Structure.as_dict()`` of the ordered supercell.
+    reference : tuple
+        (frac_coords list, labels, wyckoffs) of all parent Na positions in the supercell.
+    bvse : dict
+        Keyword arguments of :class:`nasicon_sim.bvse.settings.BVSESettings`.
+    relax : dict
+        Relaxation settings (``method`` = ``none`` skips relaxation).
+    keep_preview : bool
+        Return a down-sampled landscape for the report's 3D view and cross-section.
+    """
+
+    key: str
+    study: str
+    label: str
+    formula: str
+    index: int
+    structure: dict = field(repr=False)
+    reference: tuple = field(repr=False)
+    bvse: dict = field(default_factory=dict)
+    relax: dict = field(default_factory=dict)
+    keep_preview: bool = False
+
+
+def _preview(energies: np.ndarray, max_points: int = PREVIEW_POINTS_PER_AXIS) -> np.ndarray:
+    """Down-sample a periodic grid by integer strides to at most ``max_points`` per axis."""
+    strides = [max(1, math.ceil(n / max_points)) for n in energies.shape]
+    return np.ascontiguousarray(energies[:: strides[0], :: strides[1], :: strides[2]], dtype=np.float32)
+
+
+def run_configuration(task: ConfigTask) -> dict[str, Any]:
+    """Analyse one configuration: (optional relaxation), BVSE landscape, percolation, network.
+
+    Module-level so that process pools and dask can pickle it.
+
+    Returns
+    -------
+    dict
+        JSON-able results (see :meth:`nasicon_sim.bvse.analysis.BVSEResult.as_dict`) plus
+        ``label``, ``index``, timings, and ``preview`` (a float32 array) when asked.
+    """
+    from dataclasses import replace
+
+    from pymatgen.core import Structure
+
+    from nasicon_sim.bvse.analysis import analyse
+    from nasicon_sim.bvse.settings import BVSESettings
+    from nasicon_sim.network import ReferenceSites
+
+    t0 = time.perf_counter()
+    structure = Structure.from_dict(task.structure)
+    if task.relax.get("method", "none") != "none":
+        raise NasiconSimError(f"relaxation method {task.relax['method']!r} is not available")
+    settings = BVSESettings(**task.bvse)
+    if task.keep_preview:
+        settings = replace(settings, keep_landscape=True)
+    frac, labels, wyckoffs = task.reference
+    reference = ReferenceSites(np.asarray(frac, dtype=float), tuple(labels), tuple(wyckoffs))
+    result = analyse(structure, settings, reference)
+    out = result.without_landscape().as_dict()
+    out["bottleneck_3D"] = _bottleneck(result.network, 3)
+    out["bottleneck_1D"] = _bottleneck(result.network, 1)
+    out["label"] = task.label
+    out["index"] = task.index
+    out["bvse_seconds"] = round(time.perf_counter() - t0, 3)
+    if task.keep_preview and result.landscape is not None:
+        out["preview"] = _preview(np.asarray(result.landscape.energies_eV))
+        out["lattice"] = np.asarray(result.landscape.lattice).tolist()
+        out["slice_png"] = _slice_png(result, task.label)
+    return out
+
+
+def _slice_png(result: Any, label: str) -> np.ndarray:
+    """PNG bytes (as uint8 array) of the section through the 3D bottleneck (else the minimum)."""
+    import tempfile
+
+    from nasicon_sim.io.images import write_slice_png
+
+    landscape = result.landscape
+    e = np.asarray(landscape.energies_eV)
+    network = result.network
+    path3 = network.path(3)
+    axis = 2
+    if path3 is not None:
+        # the lattice plane through the bottleneck that keeps the two sites it joins closest
+        link = path3.bottleneck
+        a = np.asarray(network.sites[link.site_a].frac_coords)
+        b = np.asarray(network.sites[link.site_b].frac_coords) + np.asarray(link.translation)
+        heights = 1.0 / np.linalg.norm(np.linalg.inv(np.asarray(landscape.lattice)).T, axis=1)
+        axis = int(np.argmin(np.abs(a - b) * heights))
+        position = float(link.frac_coords[axis]) % 1.0
+        where = "3D bottleneck"
+    else:
+        position = np.unravel_index(int(np.argmin(e)), e.shape)[axis] / e.shape[axis]
+        where = "global minimum"
+    levels = sorted({round(v, 4) for v in result.barriers_eV if v is not None and math.isfinite(v)})
+    clip = (levels[-1] + 0.4) if levels else None
+    sites = [(s.label or "?", s.frac_coords) for s in result.network.sites]
+    with tempfile.TemporaryDirectory() as tmp:
+        png = write_slice_png(Path(tmp) / "slice.png", landscape, axis=axis, position=position,
+                              clip_eV=clip, levels_eV=levels, sites=sites,
+                              title=f"{label}: Na+ site energy through the {where} "
+                                    f"({'abc'[axis]} = {position:.3f})")
+        return np.frombuffer(png.read_bytes(), dtype=np.uint8)
+
+
+def _bottleneck(network: Any, dimension: int) -> dict[str, Any] | None:
+    path = network.path(dimension)
+    if path is None:
+        return None
+    link = path.bottleneck
+    labels = sorted(lab or "?" for lab in link.labels)
+    return {
+        "link": "-".join(labels),
+        "saddle_eV": round(float(path.barrier_eV), 6),
+        "frac_coords": [round(float(x), 5) for x in link.frac_coords],
+        "cycle_labels": [lab or "?" for lab in path.cycle_labels],
+    }
+
+
+# ----------------------------------------------------------------------------- aggregation
+
+
+@dataclass(frozen=True)
+class CompositionResult:
+    """Everything the report says about one composition."""
+
+    composition: StudyComposition
+    descriptors: dict[str, Any]
+    ml: dict[str, Any]
+    barriers: dict[str, list[float]]
+    summaries: dict[str, BarrierSummary]
+    bottlenecks_3D: dict[str, int]
+    n_configurations: int
+    n_atoms: int
+    supercell_matrix: list[list[int]]
+    exact: bool
+    deviation_per_fu: dict[str, float]
+    ewald_energy_eV_per_atom: list[float]
+
+    def as_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["summaries"] = {k: v.as_dict() for k, v in self.summaries.items()}
+        return d
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """What a run did: tasks computed now, reused from the store, failed."""
+
+    n_tasks: int
+    n_computed: int
+    n_reused: int
+    failures: tuple[str, ...]
+    seconds: float
+    executor: str
+
+
+@dataclass(frozen=True)
+class StudyResults:
+    """Aggregated results of a study run."""
+
+    study: Study
+    compositions: tuple[CompositionResult, ...]
+    correlations: dict[str, RankCorrelation | None]
+    run: RunSummary
+    out_dir: Path
+    store_url: str
+    ml_evaluation: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "study": {"name": self.study.name, "title": self.study.title,
+                      "source": self.study.source, **self.study.settings_dict()},
+            "nasicon_sim_version": __version__,
+            "compositions": [c.as_dict() for c in self.compositions],
+            "correlations": {k: (v.as_dict() if v else None) for k, v in self.correlations.items()},
+            "run": asdict(self.run),
+            "store": self.store_url,
+            "ml_evaluation": {k: v for k, v in self.ml_evaluation.items() if k != "holdout"},
+        }
+
+
+def _ensemble_seed(study_seed: int, label: str) -> int:
+    """Seed of one composition's ensemble: stable in the study seed and the label."""
+    digest = hashlib.sha256(f"{study_seed}:{label}".encode()).digest()
+    return int.from_bytes(digest[:4], "little")
+
+
+def _task_inputs(study: Study, comp: StudyComposition, index: int) -> dict[str, Any]:
+    ens = study.ensemble
+    return {
+        "formula": comp.formula,
+        "ensemble": {"n": ens.n_configurations, "method": ens.method,
+                     "seed": _ensemble_seed(ens.seed, comp.label), "min_atoms": ens.min_atoms,
+                     "max_atoms": ens.max_atoms,
+                     "supercell": ens.supercell, "dedup": ens.dedup},
+        "index": index,
+        "bvse": _bvse_kwargs(study),
+        "relax": asdict(study.relax),
+        "code": __version__,
+    }
+
+
+def _bvse_kwargs(study: Study) -> dict[str, Any]:
+    b = study.bvse
+    ion = b.mobile_ion if b.mobile_ion.endswith(("+", "-")) else f"{b.mobile_ion}+"
+    return {"spacing_A": b.spacing_A, "mobile_ion": ion, "connectivity": b.connectivity,
+            **dict(b.options)}
+
+
+def _build(study: Study, comp: StudyComposition):
+    from nasicon_sim.structure.ensemble import build_ensemble
+
+    ens = study.ensemble
+    return build_ensemble(comp.formula, n=ens.n_configurations,
+                          seed=_ensemble_seed(ens.seed, comp.label), method=ens.method,
+                          supercell=ens.supercell, min_atoms=ens.min_atoms,
+                          max_atoms=ens.max_atoms, dedup=ens.dedup)
+
+
+def _reference(config) -> tuple:
+    from nasicon_sim.structure.parent import load_reference
+    from nasicon_sim.structure.supercell import parent_sites_in_supercell
+
+    meta = config.metadata()
+    frac, labels, wyck = parent_sites_in_supercell(load_reference(meta.get("parent", "NZSP_C2c")),
+                                                   config.supercell_matrix, "Na")
+    return (np.asarray(frac).tolist(), list(labels), list(wyck))
+
+
+def _ml_scores(study: Study) -> dict[str, dict[str, Any]]:
+    """Synthesizability scores per label, from a model fitted on the shipped literature table
+    without the rows of ``study.ml.exclude_sources`` ({'error': ...} entries if unavailable)."""
+    from nasicon_sim.composition import parse_nasicon
+
+    comps = [parse_nasicon(c.formula) for c in study.compositions]
+    try:
+        from nasicon_sim.ml.dataset import load_literature
+        from nasicon_sim.ml.prediction import DEFAULT_FEATURES, default_stability_model, predict
+        from nasicon_sim.ml.synthesizability import fit_synthesizability_model
+
+        train = load_literature(exclude_sources=tuple(study.ml.exclude_sources))
+        model = fit_synthesizability_model(train, study.ml.model, DEFAULT_FEATURES,
+                                           stability=default_stability_model())
+        preds = predict(comps, model)
+    except (NasiconSimError, ImportError) as exc:
+        log.warning("ML scoring unavailable: %s", exc)
+        return {c.label: {"error": str(exc)} for c in study.compositions}
+    out = {}
+    for comp, pred in zip(study.compositions, preds):
+        out[comp.label] = {**pred.as_dict(), "n_training": len(train.compositions),
+                           "excluded_sources": list(study.ml.exclude_sources)}
+    return out
+
+
+def run_study(
+    study: Study,
+    out_dir: str | Path | None = None,
+    *,
+    workers: int | None = None,
+    dask_address: str | None = None,
+    store_url: str | None = None,
+    progress: bool = True,
+    report: bool = True,
+) -> StudyResults:
+    """Run a study end to end and write its report.
+
+    Parameters
+    ----------
+    study : Study
+        From :func:`nasicon_sim.study.load_study`.
+    out_dir : str or Path, optional
+        Where the store (``results.db``) and the report go; default ``<study dir>/results``
+        (or ``results-<profile>`` for a profile).
+    workers : int, optional
+        Local worker processes (default: all cores).
+    dask_address : str, optional
+        A dask.distributed scheduler; the same tasks are sent there instead.
+    store_url : str, optional
+        An ase.db URL (e.g. PostgreSQL) instead of ``<out_dir>/results.db``.
+    progress : bool
+        Show a progress bar on standard error.
+    report : bool
+        Write ``report.md``, figures and ``report.html``.
+
+    Returns
+    -------
+    StudyResults
+    """
+    t0 = time.perf_counter()
+    if out_dir is None:
+        base = study.path or Path.cwd()
+        out_dir = base / ("results" if study.profile is None else f"results-{study.profile}")
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    store = ResultsStore(store_url or out_dir / "results.db")
+
+    tasks: list[ConfigTask] = []
+    structures: dict[str, Any] = {}
+    n_total = 0
+    for comp in study.compositions:
+        keys = [task_hash(_task_inputs(study, comp, i)) for i in range(study.ensemble.n_configurations)]
+        n_total += len(keys)
+        missing = [i for i, k in enumerate(keys) if k not in store]
+        if not missing:
+            continue
+        log.info("building %d configurations of %s", study.ensemble.n_configurations, comp.label)
+        ensemble = _build(study, comp)
+        for i in missing:
+            if i >= len(ensemble):
+                continue  # dedup ran out of distinct configurations: reported in the summary
+            config = ensemble[i]
+            structures[keys[i]] = (config, comp)
+            tasks.append(ConfigTask(
+                key=keys[i], study=study.name, label=comp.label, formula=comp.formula, index=i,
+                structure=config.structure.as_dict(), reference=_reference(config),
+                bvse=_bvse_kwargs(study) | ({"threads": 1} if (workers or 2) > 1 or dask_address else {}),
+                relax=asdict(study.relax), keep_preview=(i == 0),
+            ))
+    n_reused = n_total - len(tasks)
+    failures: list[str] = []
+    bar = None
+    if progress and tasks:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(tasks), desc=f"{study.name}: configurations", unit="cfg",
+                   file=sys.stderr, disable=None)
+    try:
+        for task, result in run_tasks(run_configuration, tasks, workers=workers,
+                                      dask_address=dask_address):
+            if isinstance(result, BaseException):
+                failures.append(f"{task.label}#{task.index}: {type(result).__name__}: {result}")
+                log.error("configuration %s #%d failed: %s", task.label, task.index, result)
+            else:
+                config, comp = structures[task.key]
+                extra = {k: result.pop(k) for k in ("preview", "slice_png") if k in result}
+                result["structure_fingerprint"] = task_hash(structure_fingerprint(config.structure))
+                result["ewald_energy_eV"] = float(config.ewald_energy_eV)
+                result["n_atoms"] = len(config.structure)
+                meta = config.metadata()
+                result["supercell_matrix"] = meta.get("supercell_matrix")
+                result["exact"] = bool(meta.get("exact", True))
+                result["deviation_per_fu"] = meta.get("deviation_per_fu", {})
+                tags = {"study": study.name, "label": comp.label, "index": task.index,
+                        "method": study.ensemble.method}
+                store.put(task.key, config.structure, result, tags, extra_data=extra or None)
+            if bar is not None:
+                bar.update(1)
+    finally:
+        if bar is not None:
+            bar.close()
+    run = RunSummary(n_tasks=n_total, n_computed=len(tasks) - len(failures), n_reused=n_reused,
+                     failures=tuple(failures), seconds=round(time.perf_counter() - t0, 2),
+                     executor=f"dask:{dask_address}" if dask_address else f"local:{workers or 'all'}")
+    results = aggregate(study, store, run, out_dir)
+    if report:
+        from nasicon_sim.report.study import write_study_report
+
+        write_study_report(results, store)
+    return results
+
+
+def aggregate(study: Study, store: ResultsStore, run: RunSummary, out_dir: Path) -> StudyResults:
+    """Per-composition summaries, ML scores and rank correlations from the stored rows."""
+    from nasicon_sim.composition import parse_nasicon
+    from nasicon_sim.descriptors import describe
+
+    ml = _ml_scores(study)
+    comps = []
+    for comp in study.compositions:
+        keys = {task_hash(_task_inputs(study, comp, i)) for i in range(study.ensemble.n_configurations)}
+        rows = sorted((r for r in store.rows(study=study.name, label=comp.label)
+                       if r.get("task_hash") in keys), key=lambda r: r["index"])
+        barriers = {k: [_as_float(r.get(k)) for r in rows] for k in BARRIER_KEYS}
+        summaries = {k: summarise_barriers(v, study.bvse.threshold_eV) for k, v in barriers.items()}
+        bottlenecks = Counter((r.get("bottleneck_3D") or {}).get("link", "none") for r in rows)
+        first = rows[0] if rows else {}
+        comps.append(CompositionResult(
+            composition=comp,
+            descriptors=describe(parse_nasicon(comp.formula)).as_dict(),
+            ml=ml.get(comp.label, {}),
+            barriers=barriers,
+            summaries=summaries,
+            bottlenecks_3D=dict(bottlenecks.most_common()),
+            n_configurations=len(rows),
+            n_atoms=int(first.get("n_atoms", 0)),
+            supercell_matrix=first.get("supercell_matrix") or [],
+            exact=bool(first.get("exact", True)),
+            deviation_per_fu=dict(first.get("deviation_per_fu") or {}),
+            ewald_energy_eV_per_atom=[r["ewald_energy_eV"] / r["n_atoms"] for r in rows
+                                      if r.get("n_atoms")],
+        ))
+    correlations = {}
+    sigma = {c.composition.label: (math.log10(c.composition.sigma_total_mS_cm)
+                                   if c.composition.sigma_total_mS_cm else None) for c in comps}
+    for key in BARRIER_KEYS:
+        correlations[f"{key} vs log10 sigma_total"] = rank_correlation(
+            {c.composition.label: c.barriers[key] for c in comps}, sigma)
+    return StudyResults(study=study, compositions=tuple(comps), correlations=correlations,
+                        run=run, out_dir=out_dir, store_url=store.url,
+                        ml_evaluation=_ml_evaluation(study))
+
+
+#: Repeats of the 10-fold cross-validation of the ML models quoted in the study report.
+ML_CV_REPEATS = 3
+
+
+def _ml_evaluation(study: Study) -> dict[str, Any]:
+    """Cross-validated quality of the phase-purity classifiers on the shipped literature table.
+
+    The report quotes it next to the ML probabilities, because a probability means little
+    without the model's measured skill. ``holdout`` (for the ROC figure) stays in memory.
+    """
+    try:
+        from nasicon_sim.ml.dataset import literature_table
+        from nasicon_sim.ml.synthesizability import evaluate_literature
+
+        ev = evaluate_literature(literature_table(), strict=False, n_repeats=ML_CV_REPEATS,
+                                 importance_model="", score_study=False)
+    except (NasiconSimError, ImportError) as exc:
+        log.warning("ML evaluation unavailable: %s", exc)
+        return {"error": str(exc)}
+    return {
+        "protocol": f"stratified 10-fold CV x {ML_CV_REPEATS} repeats, seed {ev.seed}",
+        "n_compositions": len(ev.dataset.compositions),
+        "counts": ev.dataset.counts(),
+        "models": {r.name: r.as_dict() for r in ev.cv},
+        "holdout": ev.holdout,
+    }
+
+
+def _as_float(value: Any) -> float:
+    if value is None:
+        return math.inf  # no percolation below the network cap
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return math.nan
+
+
+def previews(store: ResultsStore, study: Study) -> Mapping[str, tuple[np.ndarray, np.ndarray, dict, bytes | None]]:
+    """Stored landscape previews: label -> (energies, lattice, result, slice PNG bytes or None)."""
+    out = {}
+    for comp in study.compositions:
+        key = task_hash(_task_inputs(study, comp, 0))
+        got = store.get_with_data(key)
+        if got is None:
+            continue
+        result, data = got
+        if data.get("preview") is not None and result.get("lattice"):
+            png = data.get("slice_png")
+            out[comp.label] = (np.asarray(data["preview"]), np.asarray(result["lattice"]), result,
+                               None if png is None else np.asarray(png, dtype=np.uint8).tobytes())
+    return out
