@@ -34,7 +34,7 @@ from numba import types
 from numba.typed import Dict
 
 from nasicon_sim.errors import NasiconSimError
-from nasicon_sim.percolation import neighbour_offsets, sort_order
+from nasicon_sim.percolation import neighbour_offsets, periodic_neighbour, sort_order
 
 __all__ = [
     "Link",
@@ -72,31 +72,8 @@ def _basins(flat_e, shape, order, nbr, cap, basin, cell, minima):
         bs1 = 0
         bs2 = 0
         for q in range(nbr.shape[0]):
-            ni = i + nbr[q, 0]
-            nj = j + nbr[q, 1]
-            nk = k + nbr[q, 2]
-            s0 = 0
-            s1 = 0
-            s2 = 0
-            if ni < 0:
-                ni += n1
-                s0 = -1
-            elif ni >= n1:
-                ni -= n1
-                s0 = 1
-            if nj < 0:
-                nj += n2
-                s1 = -1
-            elif nj >= n2:
-                nj -= n2
-                s1 = 1
-            if nk < 0:
-                nk += n3
-                s2 = -1
-            elif nk >= n3:
-                nk -= n3
-                s2 = 1
-            w = (ni * n2 + nj) * n3 + nk
+            w, s0, s1, s2 = periodic_neighbour(i, j, k, nbr[q, 0], nbr[q, 1], nbr[q, 2],
+                                               n1, n2, n3)
             ew = flat_e[w]
             lower = ew < be or (ew == be and (w < (best if best >= 0 else v)))
             if lower:
@@ -128,31 +105,8 @@ def _links(flat_e, shape, order, count, nbr, basin, cell):
         k = v % n3
         bv = basin[v]
         for q in range(nbr.shape[0]):
-            ni = i + nbr[q, 0]
-            nj = j + nbr[q, 1]
-            nk = k + nbr[q, 2]
-            s0 = 0
-            s1 = 0
-            s2 = 0
-            if ni < 0:
-                ni += n1
-                s0 = -1
-            elif ni >= n1:
-                ni -= n1
-                s0 = 1
-            if nj < 0:
-                nj += n2
-                s1 = -1
-            elif nj >= n2:
-                nj -= n2
-                s1 = 1
-            if nk < 0:
-                nk += n3
-                s2 = -1
-            elif nk >= n3:
-                nk -= n3
-                s2 = 1
-            w = (ni * n2 + nj) * n3 + nk
+            w, s0, s1, s2 = periodic_neighbour(i, j, k, nbr[q, 0], nbr[q, 1], nbr[q, 2],
+                                               n1, n2, n3)
             bw = basin[w]
             if bw < 0:
                 continue

@@ -30,6 +30,7 @@ from nasicon_sim.errors import NasiconSimError
 __all__ = [
     "PercolationResult",
     "neighbour_offsets",
+    "periodic_neighbour",
     "percolation_thresholds",
     "sort_order",
 ]
@@ -51,6 +52,41 @@ def neighbour_offsets(connectivity: int) -> np.ndarray:
         return np.array([(i, j, k) for i in r for j in r for k in r if (i, j, k) != (0, 0, 0)],
                         dtype=np.int64)
     raise NasiconSimError(f"connectivity must be 6 or 26, got {connectivity!r}")
+
+
+@numba.njit(cache=True, inline="always")
+def periodic_neighbour(i, j, k, di, dj, dk, n1, n2, n3):
+    """Flat index of grid point (i+di, j+dj, k+dk) wrapped into the cell, and the cell shift.
+
+    Returns ``(w, s0, s1, s2)``: the C-order flat index of the wrapped point and the lattice
+    translation (-1, 0 or 1 per axis) from the unwrapped to the wrapped image. Offsets are
+    -1, 0 or 1 (grid neighbours).
+    """
+    ni = i + di
+    nj = j + dj
+    nk = k + dk
+    s0 = 0
+    s1 = 0
+    s2 = 0
+    if ni < 0:
+        ni += n1
+        s0 = -1
+    elif ni >= n1:
+        ni -= n1
+        s0 = 1
+    if nj < 0:
+        nj += n2
+        s1 = -1
+    elif nj >= n2:
+        nj -= n2
+        s1 = 1
+    if nk < 0:
+        nk += n3
+        s2 = -1
+    elif nk >= n3:
+        nk -= n3
+        s2 = 1
+    return (ni * n2 + nj) * n3 + nk, s0, s1, s2
 
 
 def sort_order(energies: np.ndarray) -> np.ndarray:
@@ -141,31 +177,8 @@ def _sweep(flat_e, shape, order, nbr, stop_rank, out_index, out_vec):
         parent[v] = v
         size[v] = 1
         for q in range(nbr.shape[0]):
-            ni = i + nbr[q, 0]
-            nj = j + nbr[q, 1]
-            nk = k + nbr[q, 2]
-            s0 = 0
-            s1 = 0
-            s2 = 0
-            if ni < 0:
-                ni += n1
-                s0 = -1
-            elif ni >= n1:
-                ni -= n1
-                s0 = 1
-            if nj < 0:
-                nj += n2
-                s1 = -1
-            elif nj >= n2:
-                nj -= n2
-                s1 = 1
-            if nk < 0:
-                nk += n3
-                s2 = -1
-            elif nk >= n3:
-                nk -= n3
-                s2 = 1
-            w = (ni * n2 + nj) * n3 + nk
+            w, s0, s1, s2 = periodic_neighbour(i, j, k, nbr[q, 0], nbr[q, 1], nbr[q, 2],
+                                               n1, n2, n3)
             if parent[w] < 0:
                 continue
             rv = _find(parent, off, v, acc_v)
