@@ -24,8 +24,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -33,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from nasicon_sim.errors import NasiconSimError, StructureError
+from nasicon_sim.io.atomic import atomic_write_text
 
 if TYPE_CHECKING:
     from pymatgen.core import Structure
@@ -67,32 +66,6 @@ RESUME_KEYS: tuple[str, ...] = (
     "seed", "na_min_distance_A", "lattice_scale", "settings",
 )
 _SITE_ARRAYS = ("parent_label", "wyckoff", "sublattice", "parent_index")
-
-
-def atomic_write_text(path: str | Path, text: str) -> Path:
-    """Write ``text`` to ``path`` atomically (temporary file, then rename).
-
-    Parameters
-    ----------
-    path : str or Path
-    text : str
-
-    Returns
-    -------
-    Path
-    """
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
 
 
 def _metadata(structure: Structure) -> dict[str, Any]:

@@ -42,7 +42,6 @@ import io
 import logging
 import os
 import re
-import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
@@ -53,6 +52,7 @@ import numpy as np
 
 from nasicon_sim.composition import NasiconComposition, parse_nasicon
 from nasicon_sim.errors import DataError, NasiconSimError
+from nasicon_sim.io.atomic import atomic_write_bytes
 
 __all__ = [
     "LABELS",
@@ -588,38 +588,6 @@ def _locked(path: Path) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def atomic_write_bytes(
-    path: Path, data: bytes, *, _before_replace: Callable[[], None] | None = None
-) -> None:
-    """Write ``data`` to ``path`` atomically: temp file in the same directory, fsync, replace.
-
-    A crash at any moment leaves either the old file or the new one, never a mix; the
-    temporary file is removed on failure.
-    """
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        if path.exists():
-            os.chmod(tmp, path.stat().st_mode & 0o777)
-        if _before_replace is not None:
-            _before_replace()
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-    with contextlib.suppress(OSError):  # make the rename itself durable
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
 
 
 def append_outcome(

@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from nasicon_sim.errors import ModelFileError
-from nasicon_sim.ml.dataset import atomic_write_bytes
+from nasicon_sim.io.atomic import atomic_write_bytes
 from nasicon_sim.ml.synthesizability import SynthesizabilityModel, library_versions
 
 __all__ = ["FORMAT_VERSION", "load_model", "save_model", "sidecar_path"]

@@ -35,7 +35,7 @@ from nasicon_sim.composition import oxidation_state_table
 from nasicon_sim.descriptors import shannon_radius_pm
 from nasicon_sim.errors import ScreeningError
 from nasicon_sim.formula import format_amount
-from nasicon_sim.ml.dataset import atomic_write_bytes
+from nasicon_sim.io.atomic import atomic_write_bytes
 from nasicon_sim.ml.features import CompositionArrays, compute_features
 
 __all__ = [

@@ -198,11 +198,10 @@ click a legend entry to show another level.</p>
 <script>{script}</script>
 </body></html>
 """
+    from nasicon_sim.io.atomic import atomic_write_text
+
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".html.tmp")
-    tmp.write_text(page, encoding="utf-8")
-    tmp.replace(path)
-    return path
+    return atomic_write_text(path, page)
 
 
 def img_tag(png: str | Path, alt: str = "") -> str:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from nasicon_sim.io.atomic import atomic_write_text
 from nasicon_sim.report.figures import plot_barrier_distributions, plot_barrier_vs_conductivity
 from nasicon_sim.report.html import IsosurfaceView, img_tag, write_report_html
 
@@ -273,8 +274,8 @@ def write_study_report(results: StudyResults, store: ResultsStore) -> Path:
         md += [f"![{caption}]({rel.as_posix()})", "", f"*{caption}.*", ""]
     report_md = out / "report.md"
     text = "\n".join(md)
-    _atomic_write(report_md, text)
-    _atomic_write(out / "summary.json", json.dumps(results.as_dict(), indent=2, default=_json_default))
+    atomic_write_text(report_md, text)
+    atomic_write_text(out / "summary.json", json.dumps(results.as_dict(), indent=2, default=_json_default))
 
     body = _markdown_to_html(text, out)
     write_report_html(out / "report.html", study.title, body, views)
@@ -325,12 +326,6 @@ def _json_default(obj: Any) -> Any:
     if isinstance(obj, float) and not math.isfinite(obj):
         return str(obj)
     raise TypeError(f"not JSON-able: {type(obj).__name__}")
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
 
 
 def _markdown_to_html(text: str, out: Path) -> str:
