@@ -208,6 +208,7 @@ class CompositionResult:
     exact: bool
     deviation_per_fu: dict[str, float]
     ewald_energy_eV_per_atom: list[float]
+    bvse_seconds: float = 0.0
 
     def as_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -461,6 +462,7 @@ def aggregate(study: Study, store: ResultsStore, run: RunSummary, out_dir: Path)
             deviation_per_fu=dict(first.get("deviation_per_fu") or {}),
             ewald_energy_eV_per_atom=[r["ewald_energy_eV"] / r["n_atoms"] for r in rows
                                       if r.get("n_atoms")],
+            bvse_seconds=float(sum(r.get("bvse_seconds", 0.0) for r in rows)),
         ))
     correlations = {}
     sigma = {c.composition.label: (math.log10(c.composition.sigma_total_mS_cm)

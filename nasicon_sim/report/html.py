@@ -103,8 +103,8 @@ def _figure_json(view: IsosurfaceView) -> dict:
             continue
         traces.append({
             "type": "mesh3d", "name": name, "showlegend": True,
-            "x": np.round(verts[:, 0], 3).tolist(), "y": np.round(verts[:, 1], 3).tolist(),
-            "z": np.round(verts[:, 2], 3).tolist(),
+            "x": np.round(verts[:, 0], 2).tolist(), "y": np.round(verts[:, 1], 2).tolist(),
+            "z": np.round(verts[:, 2], 2).tolist(),
             "i": faces[:, 0].tolist(), "j": faces[:, 1].tolist(), "k": faces[:, 2].tolist(),
             "color": palette[i % len(palette)], "opacity": 0.45 if i else 0.8,
             "visible": True if i == 0 else "legendonly", "hoverinfo": "name",

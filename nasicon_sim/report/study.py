@@ -50,6 +50,10 @@ def _pm(summary, nd: int = 3) -> str:
     return text
 
 
+def _total_minutes(results: StudyResults) -> float:
+    return sum(c.bvse_seconds for c in results.compositions) / 60.0
+
+
 def _table(header: list[str], rows: list[list[str]]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
     lines += ["| " + " | ".join(r) + " |" for r in rows]
@@ -209,7 +213,6 @@ def write_study_report(results: StudyResults, store: ResultsStore) -> Path:
         for key, name in (("E_1D_eV", "E_min + E_1D"), ("E_3D_eV", "E_min + E_3D")):
             if row.get(key) is not None:
                 levels[f"{name} ({row[key]:.2f} eV)"] = e_min + float(row[key]) + 1e-3
-        levels["E_min + 1 eV"] = e_min + 1.0
         sites = row.get("sites") or []
         views.append(IsosurfaceView(
             label=label, energies_eV=energies, lattice=lattice, levels_eV=levels,
@@ -237,7 +240,8 @@ def write_study_report(results: StudyResults, store: ResultsStore) -> Path:
         f"- Relaxation: {study.relax.method}. ML model: `{study.ml.model}`.",
         f"- Run: {run.n_tasks} configurations, {run.n_computed} computed in this run, "
         f"{run.n_reused} reused from the store, {len(run.failures)} failed; executor "
-        f"{run.executor}; results store `{Path(results.store_url).name}`.",
+        f"{run.executor}; results store `{Path(results.store_url).name}`; BVSE wall time "
+        f"summed over all stored configurations {_total_minutes(results):.1f} min.",
         "",
         "## Compositions",
         "",
