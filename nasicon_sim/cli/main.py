@@ -19,7 +19,7 @@ from nasicon_sim import __version__
 from nasicon_sim.errors import NasiconSimError
 
 #: Subcommand modules, in the order ``--help`` lists them.
-SUBCOMMANDS: tuple[str, ...] = ("describe", "build", "bvse")
+SUBCOMMANDS: tuple[str, ...] = ("describe", "build", "bvse", "relax", "dft-inputs", "distortion")
 
 
 def build_parser() -> argparse.ArgumentParser:
