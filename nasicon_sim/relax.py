@@ -413,6 +413,10 @@ def relax_structure(
     calc = calculator if calculator is not None else calculator_from_spec(
         settings.calculator, settings.device)
     atoms.calc = calc
+    if settings.cell and "stress" not in getattr(calc, "implemented_properties", ("stress",)):
+        raise NasiconSimError(
+            f"the calculator {type(calc).__name__} gives no stress: it cannot relax the cell "
+            "(relax positions only)")
     abc0 = tuple(float(x) for x in structure.lattice.abc)
     angles0 = tuple(float(x) for x in structure.lattice.angles)
     energies: list[float] = []
