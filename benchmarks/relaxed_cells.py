@@ -40,6 +40,30 @@ def parent_cell(lattice_matrix: np.ndarray, supercell_matrix) -> tuple[float, ..
         np.linalg.inv(np.asarray(supercell_matrix, float)) @ lattice_matrix))
 
 
+def summarise(rows: list[dict], hong: tuple[float, ...]) -> None:
+    """Mean deviations per composition and the like-with-like ME1 / NZSP comparison."""
+    mean_abc = {}
+    for label in ("ME1", "NZSP"):
+        sel = [r for r in rows if r["label"] == label]
+        if not sel:
+            continue
+        dev = np.array([r["deviation_abc_percent"] for r in sel])
+        mean_abc[label] = np.mean([r["parent_cell_relaxed"][:3] for r in sel], axis=0)
+        distinct = len({tuple(np.round(r["parent_cell_relaxed"], 3)) for r in sel})
+        print(f"{label}: mean deviation over {len(sel)} configurations ({distinct} distinct "
+              f"relaxed cells): a {dev[:, 0].mean():+.2f} %, b {dev[:, 1].mean():+.2f} %, "
+              f"c {dev[:, 2].mean():+.2f} % (range {dev.min(axis=0).round(2).tolist()} .. "
+              f"{dev.max(axis=0).round(2).tolist()}); mean relaxed a b c = "
+              f"{' '.join(f'{x:.4f}' for x in mean_abc[label])} A")
+    if len(mean_abc) == 2:
+        calc = 100 * (mean_abc["ME1"] / mean_abc["NZSP"] - 1)
+        expt = 100 * (np.array(ME1_REFINED_ABC) / np.array(hong[:3]) - 1)
+        print("ME1 relative to NZSP, like with like: CHGNet (relaxed ME1 / relaxed NZSP) "
+              f"a {calc[0]:+.2f} %, b {calc[1]:+.2f} %, c {calc[2]:+.2f} %; measured "
+              f"(refined ME1 / Hong NZSP) a {expt[0]:+.2f} %, b {expt[1]:+.2f} %, "
+              f"c {expt[2]:+.2f} %")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
@@ -47,7 +71,13 @@ def main() -> None:
     parser.add_argument("--fmax", type=float, default=0.05)
     parser.add_argument("--steps", type=int, default=1000)
     parser.add_argument("--json", metavar="FILE")
+    parser.add_argument("--summarise", metavar="FILE",
+                        help="print the summary of a JSON written earlier (no relaxation)")
     args = parser.parse_args()
+    if args.summarise:
+        data = json.loads(Path(args.summarise).read_text())
+        summarise(data["rows"], tuple(data["hong_parent_cell"]))
+        return
 
     from nasicon_sim.distortion import analyse_distortion
     from nasicon_sim.relax import RelaxSettings, calculator_from_spec, relax_structure
@@ -99,13 +129,7 @@ def main() -> None:
                   f"index mean {dist0['m_distortion_index_mean']:.4f} -> "
                   f"{dist['m_distortion_index_mean']:.4f}; Na displacement mean "
                   f"{dist['na_displacement_mean_A']:.3f} A, max {dist['na_displacement_max_A']:.3f} A")
-    for label in ("ME1", "NZSP"):
-        sel = [r for r in rows if r["label"] == label]
-        if len(sel) > 1:
-            dev = np.array([r["deviation_abc_percent"] for r in sel])
-            print(f"{label}: mean deviation over {len(sel)} configurations: a {dev[:, 0].mean():+.2f} %, "
-                  f"b {dev[:, 1].mean():+.2f} %, c {dev[:, 2].mean():+.2f} % "
-                  f"(spread {dev.min(axis=0).round(2).tolist()} .. {dev.max(axis=0).round(2).tolist()})")
+    summarise(rows, hong)
     if args.json:
         Path(args.json).write_text(json.dumps({"hong_parent_cell": hong, "rows": rows},
                                               indent=1) + "\n")

@@ -141,7 +141,9 @@ class RelaxSettings:
         """Settings from a study's ``[relax]`` table (``RelaxSpec``: ``method``, ``fmax_eV_A``,
         ``steps``, ``cell``; optional ``optimizer``, ``device``, ``threads``).
 
-        ``method = "none"`` is not a relaxation: the caller skips it.
+        Keys of the table that are not relaxation settings (the runner's own options) are
+        left out; ``overrides`` (e.g. ``threads=1`` in pool workers) win. ``method = "none"``
+        is not a relaxation: the caller skips it.
 
         >>> RelaxSettings.from_spec({"method": "chgnet", "fmax_eV_A": 0.1, "steps": 50,
         ...                          "cell": True}).as_dict()["calculator"]
@@ -151,6 +153,7 @@ class RelaxSettings:
         method = d.pop("method", "chgnet")
         if method in (None, "none"):
             raise NasiconSimError("relaxation method 'none' is not a relaxation")
+        d = {k: v for k, v in d.items() if k in cls.__dataclass_fields__ and k != "calculator"}
         d.update(overrides)
         return cls.from_dict({"calculator": method, **d})
 

@@ -32,7 +32,7 @@ def octahedron(lengths, cell=12.0):
     from pymatgen.core import Lattice, Structure
 
     dirs = np.array([[1, 0, 0], [-1, 0, 0], [0, 1, 0], [0, -1, 0], [0, 0, 1], [0, 0, -1]], float)
-    cart = [[6.0, 6.0, 6.0]] + [[6.0, 6.0, 6.0] + d * l for d, l in zip(dirs, lengths)]
+    cart = [[6.0, 6.0, 6.0]] + [[6.0, 6.0, 6.0] + d * length for d, length in zip(dirs, lengths)]
     return Structure(Lattice.cubic(cell), ["Zr4+"] + ["O2-"] * 6, cart, coords_are_cartesian=True)
 
 

@@ -110,8 +110,10 @@ def test_settings_from_study_spec():
     assert RelaxSettings.from_dict(s.as_dict()) == s
     with pytest.raises(NasiconSimError, match="'none'"):
         RelaxSettings.from_spec({"method": "none"})
+    assert RelaxSettings.from_spec({"method": "chgnet", "compare_unrelaxed": True}) == \
+        RelaxSettings()  # the runner's own keys are not relaxation settings
     with pytest.raises(NasiconSimError, match="unknown relaxation setting"):
-        RelaxSettings.from_spec({"method": "chgnet", "pressure": 1})
+        RelaxSettings.from_dict({"calculator": "chgnet", "pressure": 1})
 
 
 @pytest.mark.parametrize("kwargs, match", [
