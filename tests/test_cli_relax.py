@@ -72,6 +72,26 @@ def test_relax_resume_overwrite_and_refusals(ensemble_dir, tmp_path, capsys):
     assert "no such file" in capsys.readouterr().err
 
 
+def test_an_interrupted_run_keeps_what_it_finished_and_resumes(ensemble_dir, tmp_path, capsys):
+    d, ens = ensemble_dir
+    out = tmp_path / "rel"
+    inputs = [str(d / "conf_000.cif"), str(d / "conf_001.cif")]
+    assert main(["relax", *inputs, "--calculator", "_relax_helpers:interrupt_on_second",
+                 "-o", str(out)]) == 130
+    summary = json.loads((out / "relax.json").read_text())
+    assert summary["status"] == "interrupted" and summary["n_done"] == 1
+    assert (out / "conf_000.cif").is_file() and not (out / "conf_001.cif").exists()
+    assert main(["relax", *inputs, "--calculator", SPRINGS, "-o", str(out), "--resume"]) == 0
+    summary = json.loads((out / "relax.json").read_text())
+    assert summary["status"] == "complete" and summary["n_done"] == 2
+    # each structure relaxed towards its own positions (a fresh anchor per structure)
+    relaxed = read_structure(out / "conf_001.cif")
+    s = ens[1].structure
+    frac = s.lattice.get_fractional_coords(relaxed.cart_coords - s.cart_coords)
+    shift = s.lattice.get_cartesian_coords(frac - np.round(frac))
+    assert np.abs(shift - SHIFT_A).max() < 0.05
+
+
 def test_relax_without_the_extra_says_how_to_install(ensemble_dir, tmp_path, capsys, monkeypatch):
     import nasicon_sim.relax as relax
 
