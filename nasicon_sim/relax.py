@@ -26,6 +26,7 @@ calculator unless given one); :func:`calculator_from_spec` turns ``"chgnet"`` or
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib
 import importlib.util
 import io
@@ -313,6 +314,11 @@ def calculator_from_spec(spec: str = "chgnet", device: str | None = None) -> Bas
     return calc
 
 
+@functools.lru_cache(maxsize=4)
+def _cached_chgnet(device: str | None) -> BaseCalculator:
+    return calculator_from_spec("chgnet", device)
+
+
 def _describe_calculator(calc: BaseCalculator, spec: str) -> str:
     name = type(calc).__name__
     if name == "CHGNetCalculator":
@@ -380,6 +386,8 @@ def relax_structure(
         Defaults: CHGNet, FIRE, fmax 0.05 eV/A, 500 steps, positions only.
     calculator : ASE calculator, optional
         Used instead of building ``settings.calculator`` (reuse one across structures).
+        CHGNet built from the settings is cached per process and device, so a worker that
+        relaxes many structures loads the model once.
     trajectory : str or Path, optional
         ASE ``.traj`` file to write, one frame (positions, cell, energy, forces) per step;
         frames already written survive an interruption.
@@ -413,8 +421,12 @@ def relax_structure(
     settings = settings or RelaxSettings()
     atoms = _to_atoms(structure)
     _set_threads(settings.threads)
-    calc = calculator if calculator is not None else calculator_from_spec(
-        settings.calculator, settings.device)
+    if calculator is not None:
+        calc = calculator
+    elif settings.calculator.strip().lower() == "chgnet":
+        calc = _cached_chgnet(settings.device)  # loading the model takes seconds: once per process
+    else:
+        calc = calculator_from_spec(settings.calculator, settings.device)
     atoms.calc = calc
     if settings.cell and "stress" not in getattr(calc, "implemented_properties", ("stress",)):
         raise NasiconSimError(

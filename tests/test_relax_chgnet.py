@@ -34,6 +34,18 @@ def test_calculator_is_chgnet_on_cpu(calc):
     assert type(calc).__name__ == "CHGNetCalculator"
 
 
+def test_chgnet_from_settings_is_loaded_once_per_process():
+    from nasicon_sim.relax import _cached_chgnet
+
+    config = build_ensemble(ME1, n=1, seed=0, method="ewald")[0]
+    settings = RelaxSettings(steps=1, device="cpu", threads=1)
+    first = relax_structure(config.structure, settings)
+    second = relax_structure(config.structure, settings)
+    assert _cached_chgnet.cache_info().hits >= 1
+    assert first.energies_eV[0] == pytest.approx(second.energies_eV[0])
+    assert first.n_steps == second.n_steps == 1
+
+
 @pytest.mark.slow
 def test_me1_cell_relaxation_converges_and_lowers_the_energy(calc, tmp_path):
     config = build_ensemble(ME1, n=1, seed=0, method="ewald")[0]
