@@ -15,7 +15,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "bvse",
         help="BVSE site-energy landscape, 1D/2D/3D percolation barriers and migration paths",
         description="Compute the bond-valence site-energy landscape of a mobile ion in a "
-        "structure (CIF, POSCAR/CONTCAR, extxyz), its exact 1D/2D/3D percolation barriers, "
+        "structure (CIF, POSCAR/CONTCAR, vasprun.xml, extxyz), its exact 1D/2D/3D percolation barriers, "
         "its sites (minima) and the saddles between them. Defaults follow bvlain's conventions "
         "(Morse prefactor 1/2, f = 0.74, ASE covalent radii, no neutrality scaling).",
     )
@@ -87,6 +87,7 @@ def _print_table(d: dict) -> None:
 def run(args: argparse.Namespace) -> int:
     from nasicon_sim.bvse import BVSESettings, analyse
     from nasicon_sim.io.read import read_structure
+    from nasicon_sim.structure.supercell import parent_sites_of
 
     settings = BVSESettings(
         spacing_A=args.spacing, mobile_ion=args.mobile_ion, morse_prefactor=args.morse_prefactor,
@@ -98,9 +99,20 @@ def run(args: argparse.Namespace) -> int:
     )
     overrides = parse_assignments(args.oxi, "--oxi", int)
     structure = read_structure(args.structure, overrides)
-    result = analyse(structure, settings)
+    reference = None
+    sites = parent_sites_of(structure, "Na")  # builder configurations, relaxed or from DFT
+    if sites is not None:
+        from nasicon_sim.network import ReferenceSites
+
+        reference = ReferenceSites(*sites)
+    result = analyse(structure, settings, reference)
     d = result.as_dict()
     d["input"] = args.structure
+    meta = structure.properties.get("nasicon_sim")
+    if meta:  # the link back to the configuration (and its relaxation, if any)
+        d["configuration"] = meta
+    if structure.properties.get("dft"):
+        d["dft"] = structure.properties["dft"]
     if result.landscape is not None:
         from nasicon_sim.io.volumetric import write_cube, write_grd
 

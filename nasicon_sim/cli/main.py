@@ -19,7 +19,10 @@ from nasicon_sim import __version__
 from nasicon_sim.errors import NasiconSimError
 
 #: Subcommand modules, in the order ``--help`` lists them.
-SUBCOMMANDS: tuple[str, ...] = ("describe", "build", "bvse", "data", "ml", "screen", "run")
+SUBCOMMANDS: tuple[str, ...] = (
+    "describe", "build", "bvse", "relax", "dft-inputs", "distortion", "data", "ml", "screen",
+    "run",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

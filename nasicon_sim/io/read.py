@@ -1,13 +1,20 @@
-"""Read structure files (CIF, POSCAR/CONTCAR, extended XYZ) into decorated pymatgen Structures.
+"""Read structure files (CIF, POSCAR/CONTCAR, vasprun.xml, extended XYZ) into decorated Structures.
 
-Parsing is pymatgen's (CIF, POSCAR) and ASE's (extended XYZ); this module adds what the analyses
-need on top:
+Parsing is pymatgen's (CIF, POSCAR, ``Vasprun``) and ASE's (extended XYZ); this module adds what
+the analyses need on top:
 
 * **Site map.** The builder's site map (``docs/design.md``) is restored when present: from
   extended XYZ per-atom arrays (``parent_label``, ``wyckoff``, ``sublattice``, ``parent_index``)
-  and from CIF labels of the form ``<parent_label>_<n>`` (``Na3_17``); for those, ``wyckoff`` and
-  ``sublattice`` are looked up in the parent NZSP_C2c cell by label (a CIF does not store
-  ``parent_index``). Files from elsewhere (DFT, user CIFs) keep their own labels.
+  and from CIF labels of the form ``<parent_label>_<n>`` (``Na3_17``). For those CIFs the atoms
+  are put back in the written order (``n``), ``wyckoff`` and ``sublattice`` are looked up in
+  the parent NZSP_C2c cell by label, the metadata is read from ``_nasicon_sim_metadata``, and
+  ``parent_index`` is restored from positions and the supercell matrix, among parent sites of
+  the same label (so relaxed structures map back too). POSCAR/CONTCAR and ``vasprun.xml``
+  carry no site map: when a sidecar ``nasicon_sim.json`` (:mod:`nasicon_sim.io.sitemap`,
+  written with VASP inputs) lies next to them, the site map, oxidation states and metadata
+  are attached atom by atom after checking the elements. Files from elsewhere (DFT, user
+  CIFs) keep their own labels. The metadata is ``structure.properties["nasicon_sim"]`` (a
+  dict) in every case.
 * **Oxidation states**, in this order: from the file (CIF ``_atom_type_oxidation_number``,
   decorated species, or an extended XYZ ``oxi_states`` array); else from NASICON chemistry
   (:func:`nasicon_sim.composition.parse_nasicon` on the formula); else pymatgen's
@@ -26,6 +33,8 @@ import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+import numpy as np
 
 from nasicon_sim.errors import FormulaError, OxidationStateError, StructureError
 
@@ -48,22 +57,26 @@ _BUILDER_LABEL = re.compile(r"^(?P<parent>[A-Z][a-z]?\d+)_(?P<n>\d+)$")
 
 
 def detect_format(path: str | Path) -> str:
-    """``"cif"``, ``"poscar"`` or ``"extxyz"`` from a file name.
+    """``"cif"``, ``"poscar"``, ``"vasprun"`` or ``"extxyz"`` from a file name.
 
     >>> detect_format("x/CONTCAR"), detect_format("a.cif"), detect_format("s.extxyz")
     ('poscar', 'cif', 'extxyz')
+    >>> detect_format("run/vasprun.xml"), detect_format("vasprun.xml.gz")
+    ('vasprun', 'vasprun')
     """
     name = Path(path).name
     lower = name.lower()
     if lower.endswith(".cif"):
         return "cif"
+    if lower.startswith("vasprun") and ".xml" in lower:
+        return "vasprun"
     if lower.endswith((".extxyz", ".xyz")):
         return "extxyz"
     if lower.endswith(".vasp") or name.startswith(("POSCAR", "CONTCAR")):
         return "poscar"
     raise StructureError(
-        f"cannot tell the format of {name!r}: use a .cif, .vasp, POSCAR*/CONTCAR* or "
-        ".extxyz/.xyz file"
+        f"cannot tell the format of {name!r}: use a .cif, .vasp, POSCAR*/CONTCAR*, "
+        "vasprun*.xml or .extxyz/.xyz file"
     )
 
 
@@ -81,14 +94,29 @@ def _read_cif(path: Path) -> Structure:
     if len(structures) > 1:
         logger.warning("%s holds %d structures; using the first", path, len(structures))
     structure = structures[0]
-    _restore_cif_site_map(structure, path)
-    return structure
+    return _restore_cif_site_map(structure, path)
 
 
-def _restore_cif_site_map(structure: Structure, path: Path) -> None:
+def _cif_metadata(path: Path) -> dict | None:
+    """The builder's JSON metadata (``_nasicon_sim_metadata``) of a CIF, if present."""
+    import json
+
+    from pymatgen.io.cif import CifFile
+
+    try:
+        block = next(iter(CifFile.from_file(str(path)).data.values()))
+        text = block.data.get("_nasicon_sim_metadata")
+        meta = json.loads(text) if text else None
+    except (ValueError, StopIteration, TypeError) as exc:
+        logger.warning("%s: unreadable _nasicon_sim_metadata (%s); ignored", path, exc)
+        return None
+    return meta if isinstance(meta, dict) else None
+
+
+def _restore_cif_site_map(structure: Structure, path: Path) -> Structure:
     labels = [getattr(site, "label", None) for site in structure]
     if not labels or not all(isinstance(x, str) for x in labels):
-        return
+        return structure
     matches = [_BUILDER_LABEL.match(x) for x in labels]
     if not all(matches):
         structure.add_site_property("label", labels)
@@ -98,7 +126,14 @@ def _restore_cif_site_map(structure: Structure, path: Path) -> None:
         by_label = _wyckoff_from_cif_block(path)
         if by_label and all(lab in by_label for lab in labels):
             structure.add_site_property("wyckoff", [by_label[lab] for lab in labels])
-        return
+        return structure
+    # pymatgen regroups sites: put them back in the written order n
+    numbers = [int(m.group("n")) for m in matches]
+    if sorted(numbers) == list(range(len(numbers))) and numbers != sorted(numbers):
+        order = sorted(range(len(numbers)), key=numbers.__getitem__)
+        structure = structure.__class__.from_sites([structure[i] for i in order],
+                                                   properties=structure.properties)
+        matches = [matches[i] for i in order]
     parent_labels = [m.group("parent") for m in matches]
     structure.add_site_property("parent_label", parent_labels)
     from nasicon_sim.structure.parent import load_parent, sublattice_of
@@ -110,6 +145,18 @@ def _restore_cif_site_map(structure: Structure, path: Path) -> None:
     structure.add_site_property(
         "sublattice",
         [sublattice_of(next(iter(site.species)).symbol) for site in structure])
+    meta = _cif_metadata(path)
+    if meta is not None:
+        structure.properties["nasicon_sim"] = meta
+        matrix = meta.get("supercell_matrix")
+        if matrix is not None and meta.get("parent", "NZSP_C2c") == "NZSP_C2c" \
+                and all(lab in wyckoff_of for lab in parent_labels):
+            from nasicon_sim.structure.supercell import parent_indices_of
+
+            index = parent_indices_of(structure.frac_coords, matrix, parent,
+                                      tolerance_A=np.inf, parent_labels=parent_labels)
+            structure.add_site_property("parent_index", [int(i) for i in index])
+    return structure
 
 
 def _read_poscar(path: Path) -> Structure:
@@ -121,6 +168,33 @@ def _read_poscar(path: Path) -> Structure:
             return Poscar.from_file(str(path), check_for_potcar=False).structure
     except Exception as exc:
         raise StructureError(f"cannot read the POSCAR/CONTCAR {path}: {exc}") from exc
+
+
+def _read_vasprun(path: Path) -> Structure:
+    from pymatgen.io.vasp import Vasprun
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # unconverged-run notes are reported below
+            run = Vasprun(str(path), parse_dos=False, parse_eigen=False,
+                          parse_potcar_file=False, exception_on_bad_xml=False)
+    except Exception as exc:
+        raise StructureError(f"cannot read the vasprun.xml {path}: {exc}") from exc
+    structure = run.final_structure.copy()
+    for key in list(structure.site_properties):  # e.g. selective_dynamics, velocities
+        structure.remove_site_property(key)
+    info: dict = {"file": path.name, "converged_ionic": bool(run.converged_ionic),
+                  "converged_electronic": bool(run.converged_electronic),
+                  "ionic_steps": len(run.ionic_steps)}
+    try:
+        info["final_energy_eV"] = float(run.final_energy)
+    except (TypeError, ValueError, IndexError):
+        pass
+    if not run.converged_ionic:
+        logger.warning("%s: the ionic relaxation did not converge (%d steps)", path,
+                       len(run.ionic_steps))
+    structure.properties["dft"] = info
+    return structure
 
 
 def _read_extxyz(path: Path) -> Structure:
@@ -141,6 +215,15 @@ def _read_extxyz(path: Path) -> Structure:
     if "parent_index" in structure.site_properties:
         structure.add_site_property(
             "parent_index", [int(v) for v in structure.site_properties["parent_index"]])
+    meta = structure.properties.get("nasicon_sim")
+    if isinstance(meta, str):  # the writer stores the metadata as a JSON string
+        import json
+
+        try:
+            structure.properties["nasicon_sim"] = json.loads(meta)
+        except ValueError:
+            logger.warning("%s: unreadable nasicon_sim metadata; ignored", path)
+            del structure.properties["nasicon_sim"]
     return structure
 
 
@@ -246,17 +329,22 @@ def read_structure(
     path: str | Path,
     oxidation_states: Mapping[str, float] | None = None,
     fmt: str | None = None,
+    site_map: str | Path | bool | None = None,
 ) -> Structure:
     """Read a structure file with oxidation states and, when present, the builder's site map.
 
     Parameters
     ----------
     path : str or Path
-        CIF, POSCAR/CONTCAR (``*.vasp``) or extended XYZ file.
+        CIF, POSCAR/CONTCAR (``*.vasp``), ``vasprun.xml`` or extended XYZ file.
     oxidation_states : mapping, optional
         Element -> oxidation state overrides (``--oxi``).
-    fmt : {"cif", "poscar", "extxyz"}, optional
+    fmt : {"cif", "poscar", "vasprun", "extxyz"}, optional
         Format, if the file name does not tell.
+    site_map : path, bool or None
+        Site-map sidecar (:mod:`nasicon_sim.io.sitemap`) to attach by atom order. ``None``
+        (default): ``nasicon_sim.json`` next to a POSCAR/CONTCAR/vasprun.xml when there is
+        one; ``True``: that file must exist; ``False``: never; a path: that file.
 
     Returns
     -------
@@ -265,7 +353,7 @@ def read_structure(
     Raises
     ------
     StructureError
-        Missing or unreadable file, unknown format.
+        Missing or unreadable file, unknown format, a site map that does not fit.
     OxidationStateError
         Oxidation states cannot be assigned.
 
@@ -280,10 +368,34 @@ def read_structure(
     if not path.is_file():
         raise StructureError(f"no such file: {path}")
     fmt = fmt or detect_format(path)
-    readers = {"cif": _read_cif, "poscar": _read_poscar, "extxyz": _read_extxyz}
+    readers = {"cif": _read_cif, "poscar": _read_poscar, "vasprun": _read_vasprun,
+               "extxyz": _read_extxyz}
     if fmt not in readers:
         raise StructureError(f"unknown structure format {fmt!r}; use one of {sorted(readers)}")
     structure = readers[fmt](path)
     if len(structure) == 0:
         raise StructureError(f"{path} contains no atoms")
+    sidecar = _sidecar(path, fmt, site_map)
+    if sidecar is not None:
+        from nasicon_sim.io.sitemap import apply_site_map, read_site_map
+
+        apply_site_map(structure, read_site_map(sidecar), source=str(sidecar))
     return assign_oxidation_states(structure, oxidation_states)
+
+
+def _sidecar(path: Path, fmt: str, site_map: str | Path | bool | None) -> Path | None:
+    from nasicon_sim.io.sitemap import SITE_MAP_FILE, find_site_map
+
+    if site_map is False:
+        return None
+    if site_map is None:
+        return find_site_map(path) if fmt in ("poscar", "vasprun") else None
+    if site_map is True:
+        found = find_site_map(path)
+        if found is None:
+            raise StructureError(f"no {SITE_MAP_FILE} next to {path}")
+        return found
+    sidecar = Path(site_map)
+    if not sidecar.is_file():
+        raise StructureError(f"no such site map: {sidecar}")
+    return sidecar

@@ -67,6 +67,7 @@ __all__ = [
     "exact_site_counts",
     "optimal_supercell_matrix",
     "parent_indices_of",
+    "parent_sites_of",
     "tetrahedral_mode",
     "parent_sites_in_supercell",
     "rounded_site_counts",
@@ -683,6 +684,30 @@ def parent_sites_in_supercell(
     return frac, labels, wyckoff
 
 
+def parent_sites_of(
+    structure: Structure, sublattice: str | None = "Na"
+) -> tuple[np.ndarray, list[str], list[str]] | None:
+    """:func:`parent_sites_in_supercell` for a structure carrying the builder's metadata.
+
+    Reads ``parent`` and ``supercell_matrix`` from ``structure.properties["nasicon_sim"]``
+    (builder output, relaxed or read back from DFT with its site map). Fractional coordinates
+    are the ideal parent positions in the structure's own cell.
+
+    Returns
+    -------
+    tuple or None
+        (frac_coords, parent_labels, wyckoff), or None without that metadata.
+    """
+    from nasicon_sim.structure.parent import load_reference
+
+    meta = structure.properties.get("nasicon_sim") or {}
+    matrix = meta.get("supercell_matrix")
+    if matrix is None:
+        return None
+    return parent_sites_in_supercell(load_reference(meta.get("parent", "NZSP_C2c")), matrix,
+                                     sublattice)
+
+
 def _lattice_points(matrix: np.ndarray) -> np.ndarray:
     """Integer translations (parent fractional) of the parent lattice inside the supercell."""
     det = int(round(abs(np.linalg.det(matrix))))
@@ -734,12 +759,15 @@ def parent_indices_of(
     supercell_matrix: Sequence[Sequence[int]] | np.ndarray,
     parent: Structure,
     tolerance_A: float = 0.5,
+    parent_labels: Sequence[str] | None = None,
 ) -> np.ndarray:
     """Index in ``parent`` of the parent site each supercell position came from.
 
     Readers use this to restore ``parent_index`` from positions and the supercell matrix
     (a CIF keeps only the label). Works on relaxed structures as long as atoms moved less
-    than ``tolerance_A``.
+    than ``tolerance_A``; with ``parent_labels`` (the labels the file keeps) only parent
+    sites of the same label are candidates, so a relaxed structure maps back even when an
+    atom moved farther than half the distance to a parent site of another label.
 
     Parameters
     ----------
@@ -749,7 +777,10 @@ def parent_indices_of(
     parent : pymatgen Structure
         The reference named in the structure's metadata.
     tolerance_A : float, default 0.5
-        Largest accepted distance to the nearest parent position, Angstrom.
+        Largest accepted distance to the nearest parent position, Angstrom (``numpy.inf``:
+        no limit).
+    parent_labels : sequence of str, optional
+        The parent label of each position (``Na3``, ``O1`` ...); restricts the candidates.
 
     Returns
     -------
@@ -766,6 +797,17 @@ def parent_indices_of(
     diff = parent_frac[:, None, :] - parent.frac_coords[None, :, :]
     diff -= np.round(diff)
     dist = np.linalg.norm(diff @ parent.lattice.matrix, axis=-1)
+    if parent_labels is not None:
+        own = np.asarray(parent.site_properties["label"], dtype=object)
+        wanted = np.asarray(list(parent_labels), dtype=object)
+        if len(wanted) != len(dist):
+            raise StructureError(
+                f"{len(wanted)} parent labels for {len(dist)} positions")
+        unknown = sorted(set(wanted) - set(own))
+        if unknown:
+            raise StructureError(
+                f"parent label(s) {', '.join(map(str, unknown))} not in the parent structure")
+        dist = np.where(wanted[:, None] == own[None, :], dist, np.inf)
     nearest = np.argmin(dist, axis=1)
     worst = dist[np.arange(len(nearest)), nearest]
     if len(worst) and worst.max() > tolerance_A:

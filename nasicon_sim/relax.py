@@ -1,0 +1,483 @@
+"""Relaxation of ordered supercells with a universal interatomic potential through ASE.
+
+The study analysed DFT-optimised supercells because local distortions around the substituting
+cations are what change the Na channels (Zuo et al., Energy Environ. Sci. 2026); an unrelaxed
+supercell only swaps charges on fixed positions. This module relaxes a structure with any ASE
+calculator, by default CHGNet (B. Deng et al., "CHGNet as a pretrained universal neural
+network potential for charge-informed atomistic modelling", Nat. Mach. Intell. 5 (2023) 1031,
+doi:10.1038/s42256-023-00716-3; its weights ship in the ``chgnet`` wheel, so it runs offline).
+
+* Optimisers are ASE's FIRE (Bitzek et al., Phys. Rev. Lett. 97 (2006) 170201) or BFGS;
+  with ``cell=True`` the cell relaxes too through ASE's ``FrechetCellFilter`` (cell degrees
+  of freedom in the log of the deformation gradient, zero external pressure).
+* Convergence is ASE's: the largest force (and, with the cell filter, the largest scaled
+  stress component) below ``fmax_eV_A``; at most ``steps`` optimiser steps.
+* The relaxed :class:`pymatgen.core.Structure` keeps the input's species (with oxidation
+  states), site order, site properties (the site map of ``docs/design.md``) and
+  ``properties["nasicon_sim"]`` metadata, plus a ``relaxation`` record in that metadata.
+* Energies and largest forces of every step are kept; the trajectory (ASE ``.traj``, one
+  frame per step, written as it goes) when a path is given.
+
+:func:`relax_structure` is the one call (safe in worker processes: it builds its own
+calculator unless given one); :func:`calculator_from_spec` turns ``"chgnet"`` or
+``"module:factory"`` into an ASE calculator.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import importlib
+import importlib.util
+import io
+import logging
+import math
+import time
+import warnings
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from nasicon_sim.errors import NasiconSimError, OptionalDependencyError, StructureError
+
+if TYPE_CHECKING:
+    from ase import Atoms
+    from ase.calculators.calculator import BaseCalculator
+    from pymatgen.core import Structure
+
+__all__ = [
+    "INSTALL_HINT",
+    "OPTIMIZERS",
+    "RelaxResult",
+    "RelaxSettings",
+    "calculator_from_spec",
+    "chgnet_available",
+    "relax_structure",
+]
+
+logger = logging.getLogger(__name__)
+
+#: ASE optimisers that can be chosen by name.
+OPTIMIZERS: tuple[str, ...] = ("FIRE", "BFGS")
+#: How to install the default calculator (printed by the CLI when it is missing).
+INSTALL_HINT = (
+    'CHGNet is not installed: pip install -e ".[relax]" (on Linux x86_64 without the local '
+    "CPU wheel of torch, first: pip install torch==2.13.0 --index-url "
+    "https://download.pytorch.org/whl/cpu); or give another ASE calculator as module:factory"
+)
+_EV_A3_TO_GPA = 160.21766208  # 1 eV/A^3 in GPa (ase.units.GPa = 1/160.2...)
+
+
+def chgnet_available() -> bool:
+    """Whether the ``[relax]`` extra (chgnet and torch) is importable."""
+    return all(importlib.util.find_spec(m) is not None for m in ("torch", "chgnet"))
+
+
+@dataclass(frozen=True)
+class RelaxSettings:
+    """How to relax a structure.
+
+    Attributes
+    ----------
+    calculator : str
+        ``"chgnet"`` (default) or ``"module:factory"``: a callable in an importable module
+        returning an ASE calculator (e.g. ``"ase.calculators.emt:EMT"``).
+    fmax_eV_A : float
+        Convergence threshold on the largest force, eV/A (default 0.05).
+    steps : int
+        Largest number of optimiser steps (default 500).
+    cell : bool
+        Relax the cell too (``FrechetCellFilter``), not only positions.
+    optimizer : {"FIRE", "BFGS"}
+        ASE optimiser (default FIRE).
+    device : str or None
+        Torch device of CHGNet (``"cpu"``, ``"cuda"``, ...); None: CUDA when present, else CPU.
+    threads : int or None
+        Torch intra-op threads (process-wide); None leaves torch's default. Use 1 in worker
+        processes that share cores.
+    """
+
+    calculator: str = "chgnet"
+    fmax_eV_A: float = 0.05
+    steps: int = 500
+    cell: bool = False
+    optimizer: str = "FIRE"
+    device: str | None = None
+    threads: int | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.calculator, str) or not self.calculator.strip():
+            raise NasiconSimError("the calculator must be 'chgnet' or 'module:factory'")
+        if not (isinstance(self.fmax_eV_A, (int, float)) and math.isfinite(self.fmax_eV_A)
+                and self.fmax_eV_A > 0):
+            raise NasiconSimError(f"fmax must be a positive number of eV/A, got {self.fmax_eV_A!r}")
+        if isinstance(self.steps, bool) or not isinstance(self.steps, (int, np.integer)) \
+                or self.steps < 0:
+            raise NasiconSimError(f"steps must be a non-negative integer, got {self.steps!r}")
+        opt = str(self.optimizer).upper()
+        if opt not in OPTIMIZERS:
+            raise NasiconSimError(
+                f"unknown optimizer {self.optimizer!r}; choose from {', '.join(OPTIMIZERS)}")
+        object.__setattr__(self, "optimizer", opt)
+        if self.threads is not None and (not isinstance(self.threads, int) or self.threads < 1):
+            raise NasiconSimError(f"threads must be a positive integer, got {self.threads!r}")
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-able settings (:meth:`from_dict` inverts it)."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> RelaxSettings:
+        """Settings from :meth:`as_dict` (unknown keys are an error)."""
+        unknown = sorted(set(d) - set(cls.__dataclass_fields__))
+        if unknown:
+            raise NasiconSimError(f"unknown relaxation setting(s): {', '.join(unknown)}")
+        return cls(**dict(d))
+
+    @classmethod
+    def from_spec(cls, spec: Mapping[str, Any], **overrides: Any) -> RelaxSettings:
+        """Settings from a study's ``[relax]`` table (``RelaxSpec``: ``method``, ``fmax_eV_A``,
+        ``steps``, ``cell``; optional ``optimizer``, ``device``, ``threads``).
+
+        Keys of the table that are not relaxation settings (the runner's own options) are
+        left out; ``overrides`` (e.g. ``threads=1`` in pool workers) win. ``method = "none"``
+        is not a relaxation: the caller skips it.
+
+        >>> RelaxSettings.from_spec({"method": "chgnet", "fmax_eV_A": 0.1, "steps": 50,
+        ...                          "cell": True}).as_dict()["calculator"]
+        'chgnet'
+        """
+        d = dict(spec)
+        method = d.pop("method", "chgnet")
+        if method in (None, "none"):
+            raise NasiconSimError("relaxation method 'none' is not a relaxation")
+        d = {k: v for k, v in d.items() if k in cls.__dataclass_fields__ and k != "calculator"}
+        d.update(overrides)
+        return cls.from_dict({"calculator": method, **d})
+
+
+@dataclass(frozen=True)
+class RelaxResult:
+    """A finished relaxation.
+
+    Attributes
+    ----------
+    structure : pymatgen Structure
+        Relaxed; same species, order, site properties and metadata as the input, plus
+        ``properties["nasicon_sim"]["relaxation"]`` (= :meth:`record`).
+    settings : RelaxSettings
+    energies_eV : (k + 1,) float array
+        Potential energy of the start and of every step, eV (whole cell).
+    max_forces_eV_A : (k + 1,) float array
+        Largest atomic force norm at the start and after every step, eV/A.
+    converged : bool
+        ASE's verdict (forces, and the stress with ``cell``, below ``fmax_eV_A``).
+    n_steps : int
+        Optimiser steps taken (k).
+    max_stress_GPa : float or None
+        Largest absolute stress component at the end (None when the calculator gives none).
+    calculator : str
+        What computed the energies (e.g. ``chgnet 0.4.2 (model 0.3.0) on cpu``).
+    seconds : float
+        Wall time of the optimisation (calculator set-up excluded).
+    trajectory : Path or None
+        ASE trajectory file, if one was written.
+    initial_lattice_abc_A, initial_lattice_angles_deg : tuple of float
+        Cell before the relaxation.
+    """
+
+    structure: Structure = field(repr=False)
+    settings: RelaxSettings
+    energies_eV: np.ndarray = field(repr=False)
+    max_forces_eV_A: np.ndarray = field(repr=False)
+    converged: bool
+    n_steps: int
+    max_stress_GPa: float | None
+    calculator: str
+    seconds: float
+    trajectory: Path | None
+    initial_lattice_abc_A: tuple[float, float, float]
+    initial_lattice_angles_deg: tuple[float, float, float]
+
+    @property
+    def initial_energy_eV(self) -> float:
+        """Energy before the first step, eV."""
+        return float(self.energies_eV[0])
+
+    @property
+    def final_energy_eV(self) -> float:
+        """Energy of the relaxed structure, eV."""
+        return float(self.energies_eV[-1])
+
+    @property
+    def final_max_force_eV_A(self) -> float:
+        """Largest atomic force of the relaxed structure, eV/A."""
+        return float(self.max_forces_eV_A[-1])
+
+    def record(self) -> dict[str, Any]:
+        """JSON-able summary (stored in the relaxed structure's metadata)."""
+        n = len(self.structure)
+        lat = self.structure.lattice
+        return {
+            "calculator": self.calculator,
+            "settings": self.settings.as_dict(),
+            "converged": bool(self.converged),
+            "n_steps": int(self.n_steps),
+            "energy_initial_eV": round(self.initial_energy_eV, 6),
+            "energy_final_eV": round(self.final_energy_eV, 6),
+            "energy_change_per_atom_eV": round((self.final_energy_eV - self.initial_energy_eV) / n, 6),
+            "max_force_initial_eV_A": round(float(self.max_forces_eV_A[0]), 6),
+            "max_force_final_eV_A": round(self.final_max_force_eV_A, 6),
+            "max_stress_final_GPa": (None if self.max_stress_GPa is None
+                                     else round(self.max_stress_GPa, 4)),
+            "cell_abc_initial_A": [round(x, 6) for x in self.initial_lattice_abc_A],
+            "cell_angles_initial_deg": [round(x, 4) for x in self.initial_lattice_angles_deg],
+            "cell_abc_final_A": [round(float(x), 6) for x in lat.abc],
+            "cell_angles_final_deg": [round(float(x), 4) for x in lat.angles],
+            "seconds": round(self.seconds, 3),
+            "trajectory": None if self.trajectory is None else str(self.trajectory),
+        }
+
+    def as_dict(self) -> dict[str, Any]:
+        """:meth:`record` plus the per-step energies and forces (JSON-able)."""
+        d = self.record()
+        d["energies_eV"] = [round(float(x), 6) for x in self.energies_eV]
+        d["max_forces_eV_A"] = [round(float(x), 6) for x in self.max_forces_eV_A]
+        return d
+
+
+def _quiet(fn, *args, **kwargs):
+    """Call ``fn`` with its standard output captured (CHGNet prints on loading) and logged."""
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer):
+        out = fn(*args, **kwargs)
+    for line in buffer.getvalue().splitlines():
+        if line.strip():
+            logger.info("%s", line.strip())
+    return out
+
+
+def calculator_from_spec(spec: str = "chgnet", device: str | None = None) -> BaseCalculator:
+    """An ASE calculator from a name.
+
+    Parameters
+    ----------
+    spec : str
+        ``"chgnet"`` (needs the ``[relax]`` extra), or ``"module:factory"`` naming a callable
+        that takes no argument and returns an ASE calculator.
+    device : str, optional
+        Torch device for CHGNet; None picks CUDA when present, else CPU.
+
+    Returns
+    -------
+    ase.calculators.calculator.BaseCalculator
+
+    Raises
+    ------
+    OptionalDependencyError
+        ``chgnet`` without the extra installed (the message says how to install it).
+    NasiconSimError
+        A malformed spec, a module or factory that cannot be found, or a factory that does
+        not return an ASE calculator.
+    """
+    from ase.calculators.calculator import BaseCalculator
+
+    spec = str(spec).strip()
+    if spec.lower() == "chgnet":
+        if not chgnet_available():
+            raise OptionalDependencyError(INSTALL_HINT)
+        from chgnet.model.dynamics import CHGNetCalculator
+
+        return _quiet(CHGNetCalculator, use_device=device)
+    module_name, sep, attr = spec.partition(":")
+    if not sep or not module_name or not attr:
+        raise NasiconSimError(
+            f"calculator {spec!r}: use 'chgnet' or 'module:factory' (e.g. ase.calculators.emt:EMT)")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise NasiconSimError(f"calculator {spec!r}: cannot import {module_name} ({exc})") from None
+    factory = module
+    for part in attr.split("."):
+        factory = getattr(factory, part, None)
+        if factory is None:
+            raise NasiconSimError(f"calculator {spec!r}: {module_name} has no {attr}")
+    if not callable(factory):
+        raise NasiconSimError(f"calculator {spec!r}: {attr} is not callable")
+    calc = _quiet(factory)
+    if not isinstance(calc, BaseCalculator):
+        raise NasiconSimError(
+            f"calculator {spec!r} returned {type(calc).__name__}, not an ASE calculator")
+    return calc
+
+
+@functools.lru_cache(maxsize=4)
+def _cached_chgnet(device: str | None) -> BaseCalculator:
+    return calculator_from_spec("chgnet", device)
+
+
+def _describe_calculator(calc: BaseCalculator, spec: str) -> str:
+    name = type(calc).__name__
+    if name == "CHGNetCalculator":
+        from importlib.metadata import version
+
+        model = getattr(getattr(calc, "model", None), "version", None)
+        device = getattr(calc, "device", None)
+        return (f"chgnet {version('chgnet')}" + (f" (model {model})" if model else "")
+                + (f" on {device}" if device else ""))
+    return f"{spec} ({name})" if spec and spec.lower() != "chgnet" else name
+
+
+def _to_atoms(structure: Structure) -> Atoms:
+    from ase import Atoms
+
+    if not structure.is_ordered:
+        raise StructureError(
+            "relaxation needs an ordered structure (one species per site): order a "
+            "disordered composition with nasicon-sim build")
+    return Atoms(
+        symbols=[site.specie.symbol for site in structure],
+        scaled_positions=structure.frac_coords,
+        cell=structure.lattice.matrix,
+        pbc=True,
+    )
+
+
+def _relaxed_structure(structure: Structure, atoms: Atoms) -> Structure:
+    from pymatgen.core import Lattice
+    from pymatgen.core import Structure as _Structure
+
+    frac = atoms.get_scaled_positions(wrap=False) % 1.0
+    frac[np.isclose(frac, 1.0, atol=1e-12)] = 0.0
+    props = {k: list(v) for k, v in structure.site_properties.items()}
+    return _Structure(
+        Lattice(np.array(atoms.cell.array)), [site.species for site in structure], frac,
+        site_properties=props or None,
+        properties={k: v for k, v in structure.properties.items() if k != "nasicon_sim"},
+    )
+
+
+def _set_threads(threads: int | None) -> None:
+    if threads is None or importlib.util.find_spec("torch") is None:
+        return
+    import torch
+
+    if torch.get_num_threads() != threads:
+        torch.set_num_threads(threads)
+
+
+def relax_structure(
+    structure: Structure,
+    settings: RelaxSettings | None = None,
+    calculator: BaseCalculator | None = None,
+    trajectory: str | Path | None = None,
+) -> RelaxResult:
+    """Relax an ordered structure with an ASE calculator.
+
+    Parameters
+    ----------
+    structure : pymatgen Structure
+        Ordered (e.g. a :class:`~nasicon_sim.structure.ensemble.Configuration`'s structure).
+        Not modified.
+    settings : RelaxSettings, optional
+        Defaults: CHGNet, FIRE, fmax 0.05 eV/A, 500 steps, positions only.
+    calculator : ASE calculator, optional
+        Used instead of building ``settings.calculator`` (reuse one across structures).
+        CHGNet built from the settings is cached per process and device, so a worker that
+        relaxes many structures loads the model once.
+    trajectory : str or Path, optional
+        ASE ``.traj`` file to write, one frame (positions, cell, energy, forces) per step;
+        frames already written survive an interruption.
+
+    Returns
+    -------
+    RelaxResult
+
+    Raises
+    ------
+    StructureError
+        A disordered structure.
+    OptionalDependencyError
+        CHGNet requested but not installed.
+    NasiconSimError
+        Bad settings or calculator spec.
+
+    Examples
+    --------
+    >>> from pymatgen.core import Lattice, Structure
+    >>> s = Structure(Lattice.cubic(3.7), ["Cu"] * 4,
+    ...               [[0, 0, 0], [0.5, 0.5, 0], [0.5, 0, 0.5], [0, 0.52, 0.5]])
+    >>> r = relax_structure(s, RelaxSettings("ase.calculators.emt:EMT", fmax_eV_A=0.01))
+    >>> r.converged, r.final_energy_eV < r.initial_energy_eV, r.final_max_force_eV_A < 0.01
+    (True, True, True)
+    """
+    from ase.filters import FrechetCellFilter
+    from ase.io.trajectory import Trajectory
+    from ase.optimize import BFGS, FIRE
+
+    settings = settings or RelaxSettings()
+    atoms = _to_atoms(structure)
+    _set_threads(settings.threads)
+    if calculator is not None:
+        calc = calculator
+    elif settings.calculator.strip().lower() == "chgnet":
+        calc = _cached_chgnet(settings.device)  # loading the model takes seconds: once per process
+    else:
+        calc = calculator_from_spec(settings.calculator, settings.device)
+    atoms.calc = calc
+    if settings.cell and "stress" not in getattr(calc, "implemented_properties", ("stress",)):
+        raise NasiconSimError(
+            f"the calculator {type(calc).__name__} gives no stress: it cannot relax the cell "
+            "(relax positions only)")
+    abc0 = tuple(float(x) for x in structure.lattice.abc)
+    angles0 = tuple(float(x) for x in structure.lattice.angles)
+    energies: list[float] = []
+    fmaxes: list[float] = []
+
+    def observe() -> None:
+        energies.append(float(atoms.get_potential_energy()))
+        fmaxes.append(float(np.linalg.norm(atoms.get_forces(), axis=1).max()))
+
+    target = FrechetCellFilter(atoms) if settings.cell else atoms
+    optimizer_class = {"FIRE": FIRE, "BFGS": BFGS}[settings.optimizer]
+    optimizer = optimizer_class(target, logfile=None)
+    optimizer.attach(observe, interval=1)
+    traj = None
+    if trajectory is not None:
+        trajectory = Path(trajectory)
+        traj = Trajectory(str(trajectory), "w", atoms)
+        optimizer.attach(traj.write, interval=1)
+    t0 = time.perf_counter()
+    try:
+        with warnings.catch_warnings():
+            # CHGNet 0.4.2 converts a tensor that requires grad to a float: harmless, per step
+            warnings.filterwarnings("ignore", message="Converting a tensor with requires_grad")
+            converged = bool(_quiet(optimizer.run, fmax=settings.fmax_eV_A, steps=settings.steps))
+    finally:
+        if traj is not None:
+            traj.close()
+    seconds = time.perf_counter() - t0
+    if not energies:  # steps = 0 on an ASE that calls no observer
+        observe()
+    stress = None
+    with contextlib.suppress(Exception):  # calculators without stress (e.g. some EMTs)
+        stress = float(np.abs(atoms.get_stress(voigt=True)).max() * _EV_A3_TO_GPA)
+    relaxed = _relaxed_structure(structure, atoms)
+    result = RelaxResult(
+        structure=relaxed, settings=settings, energies_eV=np.array(energies),
+        max_forces_eV_A=np.array(fmaxes), converged=converged, n_steps=int(optimizer.nsteps),
+        max_stress_GPa=stress, calculator=_describe_calculator(calc, settings.calculator),
+        seconds=seconds, trajectory=trajectory, initial_lattice_abc_A=abc0,
+        initial_lattice_angles_deg=angles0,
+    )
+    meta = dict(structure.properties.get("nasicon_sim", {}))
+    meta["relaxation"] = result.record()
+    relaxed.properties["nasicon_sim"] = meta
+    log = logger.info if converged else logger.warning
+    log("relaxation %s after %d steps: E %.4f -> %.4f eV, max force %.4f eV/A (%s)",
+        "converged" if converged else "NOT converged", result.n_steps, result.initial_energy_eV,
+        result.final_energy_eV, result.final_max_force_eV_A, result.calculator)
+    return result
