@@ -120,15 +120,30 @@ def run_configuration(task: ConfigTask) -> dict[str, Any]:
 
     t0 = time.perf_counter()
     structure = Structure.from_dict(task.structure)
-    if task.relax.get("method", "none") != "none":
-        raise NasiconSimError(f"relaxation method {task.relax['method']!r} is not available")
     settings = BVSESettings(**task.bvse)
-    if task.keep_preview:
-        settings = replace(settings, keep_landscape=True)
     frac, labels, wyckoffs = task.reference
     reference = ReferenceSites(np.asarray(frac, dtype=float), tuple(labels), tuple(wyckoffs))
+    relaxation = unrelaxed = None
+    if task.relax.get("method", "none") != "none":
+        from nasicon_sim.distortion import analyse_distortion
+        from nasicon_sim.relax import RelaxSettings, relax_structure
+
+        # the unrelaxed analysis is kept, so that the report can compare both
+        unrelaxed = analyse(structure, settings, reference).without_landscape().as_dict()
+        unrelaxed["distortion"] = analyse_distortion(structure).summary()
+        relaxation = relax_structure(structure, RelaxSettings.from_spec(task.relax, threads=1))
+        structure = relaxation.structure
+    if task.keep_preview:
+        settings = replace(settings, keep_landscape=True)
     result = analyse(structure, settings, reference)
     out = result.without_landscape().as_dict()
+    if relaxation is not None:
+        out["relaxation"] = relaxation.record()
+        out["distortion"] = analyse_distortion(structure).summary()
+        out["unrelaxed"] = {k: unrelaxed[k] for k in (*BARRIER_KEYS, "E_1D_refined_eV",
+                                                      "E_2D_refined_eV", "E_3D_refined_eV",
+                                                      "distortion")}
+        out["relaxed_structure"] = structure.as_dict()
     out["bottleneck_3D"] = _bottleneck(result.network, 3)
     out["bottleneck_1D"] = _bottleneck(result.network, 1)
     out["label"] = task.label
@@ -209,6 +224,7 @@ class CompositionResult:
     deviation_per_fu: dict[str, float]
     ewald_energy_eV_per_atom: list[float]
     bvse_seconds: float = 0.0
+    relaxation: dict[str, Any] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -407,6 +423,13 @@ def run_study(
             else:
                 config, comp = structures[task.key]
                 extra = {k: result.pop(k) for k in ("preview", "slice_png") if k in result}
+                relaxed = result.pop("relaxed_structure", None)
+                if relaxed is None:
+                    analysed = config.structure
+                else:
+                    from pymatgen.core import Structure
+
+                    analysed = Structure.from_dict(relaxed)
                 result["structure_fingerprint"] = task_hash(structure_fingerprint(config.structure))
                 result["ewald_energy_eV"] = float(config.ewald_energy_eV)
                 result["n_atoms"] = len(config.structure)
@@ -416,7 +439,7 @@ def run_study(
                 result["deviation_per_fu"] = meta.get("deviation_per_fu", {})
                 tags = {"study": study.name, "label": comp.label, "index": task.index,
                         "method": study.ensemble.method}
-                store.put(task.key, config.structure, result, tags, extra_data=extra or None)
+                store.put(task.key, analysed, result, tags, extra_data=extra or None)
             if bar is not None:
                 bar.update(1)
     finally:
@@ -463,6 +486,7 @@ def aggregate(study: Study, store: ResultsStore, run: RunSummary, out_dir: Path)
             ewald_energy_eV_per_atom=[r["ewald_energy_eV"] / r["n_atoms"] for r in rows
                                       if r.get("n_atoms")],
             bvse_seconds=float(sum(r.get("bvse_seconds", 0.0) for r in rows)),
+            relaxation=_relaxation_summary(rows, study.bvse.threshold_eV),
         ))
     correlations = {}
     sigma = {c.composition.label: (math.log10(c.composition.sigma_total_mS_cm)
@@ -501,6 +525,36 @@ def _ml_evaluation(study: Study) -> dict[str, Any]:
         "models": {r.name: r.as_dict() for r in ev.cv},
         "holdout": ev.holdout,
     }
+
+
+def _mean(values: list[float | None]) -> float | None:
+    vals = [float(v) for v in values if v is not None and math.isfinite(float(v))]
+    return float(np.mean(vals)) if vals else None
+
+
+def _relaxation_summary(rows: list[dict[str, Any]], threshold_eV: float) -> dict[str, Any] | None:
+    """Relaxed vs unrelaxed barriers and distortion metrics over a composition's configurations."""
+    relaxed = [r for r in rows if r.get("unrelaxed")]
+    if not relaxed:
+        return None
+    out: dict[str, Any] = {
+        "n": len(relaxed),
+        "n_converged": sum(bool((r.get("relaxation") or {}).get("converged")) for r in relaxed),
+        "calculator": (relaxed[0].get("relaxation") or {}).get("calculator"),
+    }
+    for key in BARRIER_KEYS:
+        out[f"unrelaxed_{key}"] = summarise_barriers(
+            [_as_float(r["unrelaxed"].get(key)) for r in relaxed], threshold_eV).as_dict()
+        out[f"relaxed_{key}"] = summarise_barriers(
+            [_as_float(r.get(key)) for r in relaxed], threshold_eV).as_dict()
+    for stage, get in (("unrelaxed", lambda r: r["unrelaxed"].get("distortion") or {}),
+                       ("relaxed", lambda r: r.get("distortion") or {})):
+        for metric in ("gii_vu", "m_distortion_index_mean", "m_distortion_index_max",
+                       "na_displacement_mean_A"):
+            out[f"{stage}_{metric}"] = _mean([get(r).get(metric) for r in relaxed])
+    out["energy_change_per_atom_eV"] = _mean(
+        [(r.get("relaxation") or {}).get("energy_change_per_atom_eV") for r in relaxed])
+    return out
 
 
 def _as_float(value: Any) -> float:

@@ -155,3 +155,41 @@ def test_dask_local_cluster_gives_the_same_results_as_the_local_pool(tmp_path, f
     assert res.run.n_computed == 6 and res.run.executor.startswith("dask:")
     assert barriers_by_key(ResultsStore(tmp_path / "dask" / "results.db")) == \
         barriers_by_key(ResultsStore(out / "results.db"))
+
+
+def test_relaxation_in_a_study_keeps_both_analyses(tmp_path):
+    """Relax with a calculator whose minimum is a rigid shift: the relaxed structure is stored,
+    both analyses are kept, and translation-invariant quantities do not change."""
+    import numpy as np
+    from _relax_helpers import SHIFT_A
+
+    d = tmp_path / "relaxed"
+    d.mkdir()
+    text = TINY.format(n=1).split("[[composition]]")
+    text = text[0] + '[relax]\nmethod = "_relax_helpers:shift_springs"\nfmax_eV_A = 0.01\n\n' \
+        + "[[composition]]" + text[2]  # ME1 only
+    (d / "study.toml").write_text(text)
+    study = load_study(d)
+    res = run_study(study, tmp_path / "out", workers=1, progress=False)
+    (comp,) = res.compositions
+    assert comp.relaxation is not None and comp.relaxation["n_converged"] == 1
+    store = ResultsStore(tmp_path / "out" / "results.db")
+    (row,) = list(store.rows())
+    assert row["relaxation"]["converged"]
+    # bond-valence sums are exactly invariant under a rigid shift; grid barriers only up to the
+    # grid error of a 0.5 A grid (the grid moves relative to the atoms)
+    assert row["distortion"]["gii_vu"] == pytest.approx(row["unrelaxed"]["distortion"]["gii_vu"],
+                                                        abs=1e-6)
+    assert row["E_3D_eV"] == pytest.approx(row["unrelaxed"]["E_3D_eV"], abs=0.1)
+    # the row's atoms are the relaxed (shifted) structure, not the input
+    import ase.db
+
+    atoms = next(ase.db.connect(str(tmp_path / "out" / "results.db")).select()).toatoms()
+    from nasicon_sim.runner import _build
+
+    start = _build(study, study.compositions[0])[0].structure
+    cell = np.asarray(start.lattice.matrix)
+    dfrac = (atoms.get_positions() - start.cart_coords) @ np.linalg.inv(cell)
+    dcart = (dfrac - np.round(dfrac)) @ cell  # minimum image: atoms may wrap into the cell
+    assert np.allclose(dcart, SHIFT_A, atol=0.02)
+    assert "Relaxed vs unrelaxed" in (tmp_path / "out" / "report.md").read_text()

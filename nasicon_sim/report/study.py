@@ -96,6 +96,45 @@ def _barrier_table(results: StudyResults) -> str:
                    f"fraction 3D < {thr:g} eV", "3D bottleneck link (count)"], rows)
 
 
+def _pm_dict(d: dict[str, Any]) -> str:
+    """'mean ± sd' of a BarrierSummary dict."""
+    return "–" if not d["n_finite"] else f"{d['mean_eV']:.3f} ± {d['std_eV']:.3f}"
+
+
+def _relaxation_table(results: StudyResults) -> list[str]:
+    """Relaxed vs unrelaxed barriers and distortion, when the study relaxed its cells."""
+    rows = []
+    for c in results.compositions:
+        r = c.relaxation
+        if not r:
+            continue
+        rows.append([
+            c.composition.label, f"{r['n_converged']}/{r['n']}",
+            _pm_dict(r["unrelaxed_E_3D_eV"]), _pm_dict(r["relaxed_E_3D_eV"]),
+            _fmt(r["unrelaxed_gii_vu"]), _fmt(r["relaxed_gii_vu"]),
+            _fmt(r["relaxed_m_distortion_index_mean"], 4),
+            _fmt(r["relaxed_m_distortion_index_max"], 4),
+            _fmt(r["relaxed_na_displacement_mean_A"], 2),
+        ])
+    if not rows:
+        return []
+    calc = next(c.relaxation["calculator"] for c in results.compositions if c.relaxation)
+    return [
+        "## Relaxed vs unrelaxed",
+        "",
+        f"Each configuration was relaxed with {calc} ({results.study.relax.method}, fmax "
+        f"{results.study.relax.fmax_eV_A} eV/Å, cell {'relaxed' if results.study.relax.cell else 'fixed'}) "
+        "and analysed before and after. GII: global instability index from softBV "
+        "bond-valence sums (valence units); Baur distortion index of the M-O octahedra; Na "
+        "displacement from the parent sites.",
+        "",
+        _table(["label", "converged", "E_3D unrelaxed (eV)", "E_3D relaxed (eV)",
+                "GII unrelaxed", "GII relaxed", "M distortion mean", "M distortion max",
+                "Na displacement (Å)"], rows),
+        "",
+    ]
+
+
 def _correlation_lines(results: StudyResults) -> list[str]:
     lines = []
     for name, r in results.correlations.items():
@@ -135,6 +174,11 @@ def _caveats(results: StudyResults) -> list[str]:
         notes.append(
             f"{', '.join(impure)} are not single-phase after sintering (secondary phases "
             "reduce the measured conductivity); BVSE models the pure NASICON phase."
+        )
+    if study.relax.method != "none":
+        notes.append(
+            f"The cells were relaxed with a universal potential ({study.relax.method}), not DFT; "
+            "the barriers in the tables are those of the relaxed cells."
         )
     if study.relax.method == "none":
         notes.append(
@@ -254,6 +298,7 @@ def write_study_report(results: StudyResults, store: ResultsStore) -> Path:
         "",
         _barrier_table(results),
         "",
+        *_relaxation_table(results),
         "## Synthesizability model",
         "",
         *_ml_lines(results),
