@@ -48,6 +48,7 @@ __all__ = [
     "StudyResults",
     "run_configuration",
     "run_study",
+    "task_keys",
 ]
 
 log = logging.getLogger(__name__)
@@ -290,6 +291,16 @@ def _task_inputs(study: Study, comp: StudyComposition, index: int) -> dict[str, 
     }
 
 
+def task_keys(study: Study, comp: StudyComposition) -> list[str]:
+    """Store keys of a composition's configurations, index by index.
+
+    A key is the SHA-256 of everything that determines the result (formula, ensemble
+    settings, configuration index, BVSE and relaxation settings, code version), so a store
+    that holds every key of a study holds results made by this code with these settings.
+    """
+    return [task_hash(_task_inputs(study, comp, i)) for i in range(study.ensemble.n_configurations)]
+
+
 def _bvse_kwargs(study: Study) -> dict[str, Any]:
     b = study.bvse
     ion = b.mobile_ion if b.mobile_ion.endswith(("+", "-")) else f"{b.mobile_ion}+"
@@ -388,7 +399,7 @@ def run_study(
     structures: dict[str, Any] = {}
     n_total = 0
     for comp in study.compositions:
-        keys = [task_hash(_task_inputs(study, comp, i)) for i in range(study.ensemble.n_configurations)]
+        keys = task_keys(study, comp)
         n_total += len(keys)
         missing = [i for i, k in enumerate(keys) if k not in store]
         if not missing:
@@ -464,7 +475,7 @@ def aggregate(study: Study, store: ResultsStore, run: RunSummary, out_dir: Path)
     ml = _ml_scores(study)
     comps = []
     for comp in study.compositions:
-        keys = {task_hash(_task_inputs(study, comp, i)) for i in range(study.ensemble.n_configurations)}
+        keys = set(task_keys(study, comp))
         rows = sorted((r for r in store.rows(study=study.name, label=comp.label)
                        if r.get("task_hash") in keys), key=lambda r: r["index"])
         barriers = {k: [_as_float(r.get(k)) for r in rows] for k in BARRIER_KEYS}

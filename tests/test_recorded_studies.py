@@ -1,0 +1,90 @@
+"""The committed results of calculations/<study>/ are what this code makes of its store.
+
+Every recorded study ships its ase.db store with its report. If a change of code version or
+of the study's settings changes the task keys, or the stored rows no longer aggregate to the
+committed summary, the recorded report is stale: rerun ``nasicon-sim run calculations/<study>``.
+The README's table of the recorded zuo2026 study is checked against the same summary.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from nasicon_sim.runner import BARRIER_KEYS, RunSummary, aggregate, task_keys
+from nasicon_sim.store import ResultsStore
+from nasicon_sim.study import load_study
+
+ROOT = Path(__file__).resolve().parents[1]
+RECORDED = sorted(p.parent.parent for p in (ROOT / "calculations").glob("*/results/summary.json"))
+
+
+def test_some_study_is_recorded():
+    assert ROOT / "calculations" / "zuo2026" in RECORDED
+
+
+@pytest.fixture(scope="module", params=RECORDED, ids=lambda p: p.name)
+def recorded(request, tmp_path_factory):
+    study = load_study(request.param)
+    # a copy: aggregation must not touch the committed file
+    db = tmp_path_factory.mktemp(study.name) / "results.db"
+    shutil.copy(request.param / "results" / "results.db", db)
+    summary = json.loads((request.param / "results" / "summary.json").read_text())
+    return study, ResultsStore(db), summary
+
+
+def test_store_holds_every_task_of_the_study(recorded):
+    study, store, _ = recorded
+    missing = {c.label: sum(k not in store for k in task_keys(study, c))
+               for c in study.compositions}
+    assert not any(missing.values()), f"stale recorded store, missing per composition: {missing}"
+
+
+def test_summary_is_the_aggregate_of_the_store(recorded, tmp_path):
+    study, store, summary = recorded
+    run = RunSummary(n_tasks=0, n_computed=0, n_reused=0, failures=(), seconds=0.0,
+                     executor="test")
+    results = aggregate(study, store, run, tmp_path)
+    by_label = {c["composition"]["label"]: c for c in summary["compositions"]}
+    assert set(by_label) == {c.composition.label for c in results.compositions}
+    for comp in results.compositions:
+        recorded_comp = by_label[comp.composition.label]
+        assert comp.n_configurations == study.ensemble.n_configurations
+        for key in BARRIER_KEYS:
+            assert comp.barriers[key] == pytest.approx(recorded_comp["barriers"][key], abs=1e-9)
+            assert comp.summaries[key].mean_eV == pytest.approx(
+                recorded_comp["summaries"][key]["mean_eV"], abs=1e-9)
+    for name, corr in results.correlations.items():
+        if corr is not None:
+            assert corr.rho == pytest.approx(summary["correlations"][name]["rho"], abs=1e-12)
+
+
+def _readme_row(title: str) -> list[str]:
+    text = (ROOT / "README.md").read_text()
+    section = text.split("**The recorded study**", 1)[1].split("\n\n", 2)[1]
+    for line in section.splitlines():
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        if cells[0] == title:
+            return cells[1:]
+    raise AssertionError(f"README's recorded-study table has no row {title!r}")
+
+
+def test_readme_table_of_the_recorded_study_is_the_summary():
+    summary = json.loads((ROOT / "calculations/zuo2026/results/summary.json").read_text())
+    comps = summary["compositions"]
+    e3d = [c["summaries"]["E_3D_eV"] for c in comps]
+    assert _readme_row("E_3D (eV), mean ± s.d.") == [
+        f"{s['mean_eV']:.3f} ± {s['std_eV']:.3f}" for s in e3d]
+    assert _readme_row("fraction with E_3D < 0.7 eV") == [f"{s['fraction_below']:.2f}" for s in e3d]
+    assert [re.sub(r"\s*\*$", "", v) for v in _readme_row("GNB p(single phase)")] == [
+        f"{c['ml']['p_single_phase']:.2f}" for c in comps]
+    assert _readme_row("measured sigma_total (mS/cm)") == [
+        f"{c['composition']['sigma_total_mS_cm']:.2f}" for c in comps]
+    corr = summary["correlations"]["E_3D_eV vs log10 sigma_total"]
+    text = (ROOT / "README.md").read_text()
+    assert (f"{corr['rho']:+.2f} (95 % bootstrap interval over configurations "
+            f"{corr['ci_low']:+.2f}..{corr['ci_high']:+.2f}, p = {corr['p_value']:.2f})") in text
