@@ -226,6 +226,10 @@ class CompositionResult:
     ewald_energy_eV_per_atom: list[float]
     bvse_seconds: float = 0.0
     relaxation: dict[str, Any] | None = None
+    #: landscape minimum of each configuration (eV, absolute; barriers are measured from it)
+    minima_eV: list[float] = field(default_factory=list)
+    #: the two M cations nearest to each configuration's deepest Na site, counted ("Ga-Ti": 7)
+    deepest_site_cations: dict[str, int] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -476,15 +480,17 @@ def aggregate(study: Study, store: ResultsStore, run: RunSummary, out_dir: Path)
     comps = []
     for comp in study.compositions:
         keys = set(task_keys(study, comp))
-        rows = sorted((r for r in store.rows(study=study.name, label=comp.label)
-                       if r.get("task_hash") in keys), key=lambda r: r["index"])
+        records = sorted((rec for rec in store.records(study=study.name, label=comp.label)
+                          if rec[0].get("task_hash") in keys), key=lambda rec: rec[0]["index"])
+        rows = [r for r, _ in records]
+        descriptors = describe(parse_nasicon(comp.formula)).as_dict()
         barriers = {k: [_as_float(r.get(k)) for r in rows] for k in BARRIER_KEYS}
         summaries = {k: summarise_barriers(v, study.bvse.threshold_eV) for k, v in barriers.items()}
         bottlenecks = Counter((r.get("bottleneck_3D") or {}).get("link", "none") for r in rows)
         first = rows[0] if rows else {}
         comps.append(CompositionResult(
             composition=comp,
-            descriptors=describe(parse_nasicon(comp.formula)).as_dict(),
+            descriptors=descriptors,
             ml=ml.get(comp.label, {}),
             barriers=barriers,
             summaries=summaries,
@@ -498,6 +504,10 @@ def aggregate(study: Study, store: ResultsStore, run: RunSummary, out_dir: Path)
                                       if r.get("n_atoms")],
             bvse_seconds=float(sum(r.get("bvse_seconds", 0.0) for r in rows)),
             relaxation=_relaxation_summary(rows, study.bvse.threshold_eV),
+            minima_eV=[_as_float(r.get("E_min_eV")) for r in rows],
+            deepest_site_cations=dict(Counter(
+                _deepest_site_key(r, atoms, descriptors["m_site"]) for r, atoms in records
+            ).most_common()),
         ))
     correlations = {}
     sigma = {c.composition.label: (math.log10(c.composition.sigma_total_mS_cm)
@@ -566,6 +576,19 @@ def _relaxation_summary(rows: list[dict[str, Any]], threshold_eV: float) -> dict
     out["energy_change_per_atom_eV"] = _mean(
         [(r.get("relaxation") or {}).get("energy_change_per_atom_eV") for r in relaxed])
     return out
+
+
+def _deepest_site_key(row: Mapping[str, Any], atoms: Any, m_elements: Mapping[str, float]) -> str:
+    """'Ga-Ti': the two M cations nearest to the global minimum of one configuration."""
+    from nasicon_sim.site_environment import nearest_cations, neighbour_key
+
+    sites = row.get("sites") or []
+    if not sites or atoms is None:
+        return "none"
+    deepest = min(sites, key=lambda s: s["energy_eV"])
+    return neighbour_key(nearest_cations(atoms.cell.array, deepest["frac_coords"],
+                                         atoms.get_scaled_positions(wrap=False),
+                                         atoms.get_chemical_symbols(), list(m_elements)))
 
 
 def _as_float(value: Any) -> float:

@@ -191,7 +191,15 @@ class ResultsStore:
 
         Each dict is the stored result with the row's key-value pairs merged in.
         """
+        for row, _ in self._select(selection, atoms=False):
+            yield row
+
+    def records(self, **selection: Any) -> Iterator[tuple[dict[str, Any], Any]]:
+        """Like :meth:`rows`, each with the structure it analysed as an :class:`ase.Atoms`."""
+        yield from self._select(selection, atoms=True)
+
+    def _select(self, selection: Mapping[str, Any], atoms: bool) -> Iterator[tuple[dict[str, Any], Any]]:
         for row in self._db.select(**selection):
             out = dict(row.data.get("result", {}))
             out.update(row.key_value_pairs)
-            yield out
+            yield out, (row.toatoms() if atoms else None)

@@ -87,6 +87,12 @@ def test_end_to_end_outputs(finished):
         s3 = comp.summaries["E_3D_eV"]
         assert 0.0 < s3.mean_eV < 3.0
         assert comp.n_atoms >= 150
+        # the deepest site's environment: one entry per configuration, made of M cations
+        assert len(comp.minima_eV) == 2 and all(m < 0 for m in comp.minima_eV)
+        assert sum(comp.deepest_site_cations.values()) == 2
+        m_elements = set(comp.descriptors["m_site"])
+        assert all(set(k.split("-")) <= m_elements for k in comp.deepest_site_cations)
+    assert "Landscape minimum and percolation level" in text
     assert list((out / "figures").glob("section_*.png"))
 
 

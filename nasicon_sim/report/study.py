@@ -96,6 +96,87 @@ def _barrier_table(results: StudyResults) -> str:
                    f"fraction 3D < {thr:g} eV", "3D bottleneck link (count)"], rows)
 
 
+#: A composition whose mean landscape minimum lies this far below the study's median is
+#: examined as a possible trap (eV); see _trap_notes.
+TRAP_MARGIN_eV = 0.05
+
+
+def _finite_mean_sd(values: list[float]) -> tuple[float, float] | None:
+    arr = np.asarray(values, dtype=float)
+    arr = arr[np.isfinite(arr)]
+    return (float(arr.mean()), float(arr.std())) if arr.size else None
+
+
+def _levels_eV(c) -> list[float]:
+    """Absolute 3D percolation level of each configuration: E_min + E_3D (eV)."""
+    return [m + b for m, b in zip(c.minima_eV, c.barriers["E_3D_eV"])]
+
+
+def _minimum_section(results: StudyResults) -> list[str]:
+    """Landscape minima, absolute 3D percolation levels and the deepest site's cations."""
+    if not any(c.minima_eV for c in results.compositions):
+        return []
+    rows = []
+    for c in results.compositions:
+        cells = []
+        for values in (c.minima_eV, _levels_eV(c)):
+            ms = _finite_mean_sd(values)
+            cells.append("–" if ms is None else f"{ms[0]:.3f} ± {ms[1]:.3f}")
+        near = ", ".join(f"{k} ×{v}" for k, v in list(c.deepest_site_cations.items())[:3]) or "–"
+        rows.append([c.composition.label, *cells, near])
+    return [
+        "## Landscape minimum and percolation level",
+        "",
+        "Barriers are measured from each landscape's deepest site, so one unusually deep site "
+        "(a trap) raises them although the channels, and the energy at which they percolate, "
+        "stay the same. Absolute site energies, mean ± standard deviation over configurations, "
+        "and the two M cations nearest to the deepest site:",
+        "",
+        _table(["label", "E_min (eV)", "3D percolation level E_min + E_3D (eV)",
+                "M cations next to the deepest site (count)"], rows),
+        "",
+        *[f"- {note}" for note in _trap_notes(results)],
+        "",
+    ]
+
+
+def _trap_notes(results: StudyResults) -> list[str]:
+    """Compositions whose deepest site lies TRAP_MARGIN_eV below the study's median minimum."""
+    stats = {}
+    for c in results.compositions:
+        emin, level = _finite_mean_sd(c.minima_eV), _finite_mean_sd(_levels_eV(c))
+        if emin is not None and level is not None:
+            stats[c.composition.label] = (emin[0], level[0], c)
+    if len(stats) < 3:
+        return []
+    median_min = float(np.median([v[0] for v in stats.values()]))
+    median_level = float(np.median([v[1] for v in stats.values()]))
+    notes = []
+    for label, (emin, level, c) in stats.items():
+        if emin > median_min - TRAP_MARGIN_eV:
+            continue
+        n = sum(c.deepest_site_cations.values())
+        fractions = {el: x / 2.0 for el, x in c.descriptors["m_site"].items()}
+        # the cation most over-represented next to the deepest site, relative to its M fraction
+        seen = {el: sum(v for k, v in c.deepest_site_cations.items() if el in k.split("-"))
+                for el in fractions}
+        enriched = max(seen, key=lambda el: seen[el] / n / fractions[el]) if n else None
+        near = (f"; the deepest site is next to {enriched} in {seen[enriched]} of {n} "
+                f"configurations ({enriched} is {100 * fractions[enriched]:.0f} % of the M site)"
+                if enriched else "")
+        notes.append(
+            f"{label}: its deepest site lies {median_min - emin:.3f} eV below the median minimum "
+            f"of the study's compositions, while its 3D percolation level is "
+            f"{level - median_level:+.3f} eV from the median level{near}. Its higher barriers "
+            "come from that trap, not from narrower channels."
+            if abs(level - median_level) < TRAP_MARGIN_eV else
+            f"{label}: its deepest site lies {median_min - emin:.3f} eV below the median minimum "
+            f"of the study's compositions and its 3D percolation level is "
+            f"{level - median_level:+.3f} eV from the median level{near}."
+        )
+    return notes
+
+
 def _pm_dict(d: dict[str, Any]) -> str:
     """'mean ± sd' of a BarrierSummary dict."""
     return "–" if not d["n_finite"] else f"{d['mean_eV']:.3f} ± {d['std_eV']:.3f}"
@@ -298,6 +379,7 @@ def write_study_report(results: StudyResults, store: ResultsStore) -> Path:
         "",
         _barrier_table(results),
         "",
+        *_minimum_section(results),
         *_relaxation_table(results),
         "## Synthesizability model",
         "",
