@@ -88,3 +88,19 @@ def test_readme_table_of_the_recorded_study_is_the_summary():
     text = (ROOT / "README.md").read_text()
     assert (f"{corr['rho']:+.2f} (95 % bootstrap interval over configurations "
             f"{corr['ci_low']:+.2f}..{corr['ci_high']:+.2f}, p = {corr['p_value']:.2f})") in text
+
+
+def test_readme_trap_numbers_of_the_recorded_study_are_the_summary():
+    import numpy as np
+
+    summary = json.loads((ROOT / "calculations/zuo2026/results/summary.json").read_text())
+    comps = {c["composition"]["label"]: c for c in summary["compositions"]}
+    minima = {k: np.mean(c["minima_eV"]) for k, c in comps.items()}
+    levels = {k: np.add(c["minima_eV"], c["barriers"]["E_3D_eV"]) for k, c in comps.items()}
+    text = " ".join((ROOT / "README.md").read_text().split())
+    depth = np.median(list(minima.values())) - minima["HE1"]
+    assert f"HE1's deepest Na site lies {depth:.3f} eV below the median minimum" in text
+    n_ga = sum(v for k, v in comps["HE1"]["deepest_site_cations"].items() if "Ga" in k.split("-"))
+    assert f"next to Ga in {n_ga} of 16 configurations" in text
+    for label in ("HE1", "HE2"):
+        assert f"{levels[label].mean():.3f} ± {levels[label].std():.3f} eV" in text
