@@ -104,3 +104,28 @@ def test_readme_trap_numbers_of_the_recorded_study_are_the_summary():
     assert f"next to Ga in {n_ga} of 16 configurations" in text
     for label in ("HE1", "HE2"):
         assert f"{levels[label].mean():.3f} ± {levels[label].std():.3f} eV" in text
+
+
+def test_readme_table_of_the_relaxed_study_is_the_summary():
+    summary = json.loads((ROOT / "calculations/zuo2026-relaxed/results/summary.json").read_text())
+    relax = [c["relaxation"] for c in summary["compositions"]]
+    text = (ROOT / "README.md").read_text()
+    section = text.split("**The recorded relaxed study**", 1)[1].split("**Speed.**", 1)[0]
+
+    def row(title: str) -> list[str]:
+        for line in section.splitlines():
+            cells = [c.strip() for c in line.strip("|").split("|")]
+            if cells[0] == title:
+                return cells[1:]
+        raise AssertionError(title)
+
+    for stage in ("unrelaxed", "relaxed"):
+        assert row(f"E_3D {stage} (eV)") == [
+            f"{r[f'{stage}_E_3D_eV']['mean_eV']:.3f} ± {r[f'{stage}_E_3D_eV']['std_eV']:.3f}"
+            for r in relax]
+    assert row("M distortion index, largest (relaxed)") == [
+        f"{r['relaxed_m_distortion_index_max']:.4f}" for r in relax]
+    corr = summary["correlations"]["E_3D_eV vs log10 sigma_total"]
+    flat = " ".join(section.split())
+    assert (f"{corr['rho']:+.2f} (95 % bootstrap interval over configurations "
+            f"{corr['ci_low']:+.2f}..{corr['ci_high']:+.2f}, p = {corr['p_value']:.2f})") in flat
