@@ -63,10 +63,11 @@ def test_summary_is_the_aggregate_of_the_store(recorded, tmp_path):
             assert corr.rho == pytest.approx(summary["correlations"][name]["rho"], abs=1e-12)
 
 
-def _readme_row(title: str) -> list[str]:
-    text = (ROOT / "README.md").read_text()
-    section = text.split("**The recorded study**", 1)[1].split("\n\n", 2)[1]
-    for line in section.splitlines():
+def _readme_row(title: str, section: str = "**The recorded study**") -> list[str]:
+    """Cells of the row ``title`` of the first table after ``section`` in the README."""
+    text = (ROOT / "README.md").read_text().split(section, 1)[1]
+    table = text[text.index("\n|"):].split("\n\n", 1)[0]
+    for line in table.splitlines():
         cells = [c.strip() for c in line.strip("|").split("|")]
         if cells[0] == title:
             return cells[1:]
@@ -113,11 +114,7 @@ def test_readme_table_of_the_relaxed_study_is_the_summary():
     section = text.split("**The recorded relaxed study**", 1)[1].split("**Speed.**", 1)[0]
 
     def row(title: str) -> list[str]:
-        for line in section.splitlines():
-            cells = [c.strip() for c in line.strip("|").split("|")]
-            if cells[0] == title:
-                return cells[1:]
-        raise AssertionError(title)
+        return _readme_row(title, "**The recorded relaxed study**")
 
     for stage in ("unrelaxed", "relaxed"):
         assert row(f"E_3D {stage} (eV)") == [
