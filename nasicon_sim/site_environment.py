@@ -3,8 +3,9 @@
 A BVSE barrier is measured from the landscape's global minimum, so one unusually deep site
 (a trap) raises every barrier of its configuration even when the channels, and the energy
 level at which they percolate, are unchanged. Naming the cations next to the deepest site
-tells a user whether a composition's higher barrier comes from such a trap (e.g. next to a
-small, weakly screened M3+ cation) or from narrower channels. Distances are minimum-image
+tells a user whether a composition's higher barrier comes from such a trap (e.g. next to an
+M3+ cation with a small covalent radius, whose screened repulsion is short-ranged) or from
+narrower channels. Distances are minimum-image
 distances in the periodic cell (pymatgen ``Lattice.get_all_distances``).
 """
 
