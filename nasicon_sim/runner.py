@@ -230,6 +230,9 @@ class CompositionResult:
     minima_eV: list[float] = field(default_factory=list)
     #: the two M cations nearest to each configuration's deepest Na site, counted ("Ga-Ti": 7)
     deepest_site_cations: dict[str, int] = field(default_factory=dict)
+    #: distinct frameworks (all atoms but the mobile ion, which BVSE removes) among the
+    #: configurations; fewer than n_configurations when orderings differ only in Na
+    n_frameworks: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -508,6 +511,7 @@ def aggregate(study: Study, store: ResultsStore, run: RunSummary, out_dir: Path)
             deepest_site_cations=dict(Counter(
                 _deepest_site_key(r, atoms, descriptors["m_site"]) for r, atoms in records
             ).most_common()),
+            n_frameworks=len({_framework_key(atoms, study.bvse.mobile_ion) for _, atoms in records}),
         ))
     correlations = {}
     sigma = {c.composition.label: (math.log10(c.composition.sigma_total_mS_cm)
@@ -589,6 +593,17 @@ def _deepest_site_key(row: Mapping[str, Any], atoms: Any, m_elements: Mapping[st
     return neighbour_key(nearest_cations(atoms.cell.array, deepest["frac_coords"],
                                          atoms.get_scaled_positions(wrap=False),
                                          atoms.get_chemical_symbols(), list(m_elements)))
+
+
+def _framework_key(atoms: Any, mobile_ion: str) -> str:
+    """Hash of the atoms BVSE keeps (all but the mobile ion): equal for equal landscapes."""
+    element = mobile_ion.rstrip("+-0123456789")
+    keep = [i for i, el in enumerate(atoms.get_chemical_symbols()) if el != element]
+    frac = np.round(atoms.get_scaled_positions(wrap=True)[keep], 3) % 1.0
+    rows = sorted(zip(np.asarray(atoms.get_chemical_symbols())[keep].tolist(),
+                      map(tuple, frac.tolist())))
+    cell = np.round(atoms.cell.array, 3).tolist()
+    return task_hash({"cell": cell, "atoms": rows})
 
 
 def _as_float(value: Any) -> float:

@@ -93,7 +93,30 @@ def test_end_to_end_outputs(finished):
         m_elements = set(comp.descriptors["m_site"])
         assert all(set(k.split("-")) <= m_elements for k in comp.deepest_site_cations)
     assert "Landscape minimum and percolation level" in text
+    # NZSP's configurations differ only in Na (Zr on every M site, Hong's Si/P order): one
+    # framework, one landscape; the report says so
+    nzsp = next(c for c in results.compositions if c.composition.label == "NZSP")
+    assert nzsp.n_frameworks == 1 and len(set(nzsp.barriers["E_3D_eV"])) == 1
+    assert "NZSP: 2 configurations, 1 distinct framework" in text
     assert list((out / "figures").glob("section_*.png"))
+
+
+def test_framework_key_ignores_na_and_atom_order_but_not_the_m_site():
+    from ase import Atoms
+
+    from nasicon_sim.runner import _framework_key
+
+    base = Atoms("Na2ZrGaO2", scaled_positions=[[0, 0, 0], [0.5, 0, 0], [0.25, 0.25, 0.25],
+                                                 [0.75, 0.75, 0.75], [0.1, 0.2, 0.3],
+                                                 [0.6, 0.7, 0.8]], cell=[5, 6, 7], pbc=True)
+    moved_na = base.copy()
+    moved_na.positions[0] += [1.0, 1.0, 1.0]
+    reordered = base[[5, 4, 3, 2, 1, 0]]
+    swapped = base.copy()
+    swapped.symbols[2], swapped.symbols[3] = "Ga", "Zr"
+    key = _framework_key(base, "Na+")
+    assert _framework_key(moved_na, "Na+") == key == _framework_key(reordered, "Na")
+    assert _framework_key(swapped, "Na+") != key
 
 
 def test_rerun_recomputes_nothing_and_gives_the_same_numbers(finished):

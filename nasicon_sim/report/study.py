@@ -87,8 +87,11 @@ def _barrier_table(results: StudyResults) -> str:
         s = c.summaries
         bottleneck = ", ".join(f"{k} ×{v}" for k, v in list(c.bottlenecks_3D.items())[:2]) or "–"
         cell = f"{c.n_atoms}" + ("" if c.exact else " (rounded)")
+        configs = str(c.n_configurations)
+        if 0 < c.n_frameworks < c.n_configurations:
+            configs += f" ({c.n_frameworks} framework{'s' if c.n_frameworks > 1 else ''})"
         rows.append([
-            c.composition.label, cell, str(c.n_configurations),
+            c.composition.label, cell, configs,
             _pm(s["E_1D_eV"]), _pm(s["E_2D_eV"]), _pm(s["E_3D_eV"]),
             _fmt(s["E_3D_eV"].fraction_below, 2), bottleneck,
         ])
@@ -249,6 +252,17 @@ def _caveats(results: StudyResults) -> list[str]:
             f"{me1.composition.sigma_total_mS_cm:g} mS/cm) through the grain boundaries "
             "(relative density 85.6 vs 97.8 %). The BVSE difference ME1 − NZSP in mean E_3D is "
             f"{d3:+.3f} eV; it should be compared with the bulk values, not the totals."
+        )
+    shared = [c for c in results.compositions if 0 < c.n_frameworks < c.n_configurations]
+    if shared:
+        notes.append(
+            "Configurations with the same framework (every atom but Na, which BVSE removes; "
+            "symmetry-equivalent frameworks count as different) have the same landscape: "
+            + "; ".join(
+                f"{c.composition.label}: {c.n_configurations} configurations, "
+                f"{c.n_frameworks} distinct framework{'s' if c.n_frameworks > 1 else ''}"
+                for c in shared)
+            + ". Their spread over configurations understates the disorder."
         )
     impure = [c.composition.label for c in results.compositions if c.composition.single_phase is False]
     if impure:
