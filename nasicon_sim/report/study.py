@@ -379,7 +379,8 @@ def write_study_report(results: StudyResults, store: ResultsStore) -> Path:
         f"- Relaxation: {study.relax.method}. ML model: `{study.ml.model}`.",
         f"- Run: {run.n_tasks} configurations, {run.n_computed} computed in this run, "
         f"{run.n_reused} reused from the store, {len(run.failures)} failed; executor "
-        f"{run.executor}; results store `{Path(results.store_url).name}`; BVSE wall time "
+        f"{run.executor}; results store `{Path(results.store_url).name}`; "
+        f"{'BVSE' if study.relax.method == 'none' else 'relaxation + BVSE'} wall time "
         f"summed over all stored configurations {_total_minutes(results):.1f} min.",
         "",
         "## Compositions",
