@@ -619,7 +619,7 @@ def previews(store: ResultsStore, study: Study) -> Mapping[str, tuple[np.ndarray
     """Stored landscape previews: label -> (energies, lattice, result, slice PNG bytes or None)."""
     out = {}
     for comp in study.compositions:
-        key = task_hash(_task_inputs(study, comp, 0))
+        key = task_keys(study, comp)[0]
         got = store.get_with_data(key)
         if got is None:
             continue

@@ -105,6 +105,10 @@ def test_readme_trap_numbers_of_the_recorded_study_are_the_summary():
     assert f"next to Ga in {n_ga} of 16 configurations" in text
     for label in ("HE1", "HE2"):
         assert f"{levels[label].mean():.3f} ± {levels[label].std():.3f} eV" in text
+    from ase.data import atomic_numbers, covalent_radii
+
+    radii = {el: covalent_radii[atomic_numbers[el]] for el in ("Ga", "Sc")}
+    assert f"Ga {radii['Ga']:.2f} A, Sc {radii['Sc']:.2f} A" in text
 
 
 def test_readme_table_of_the_relaxed_study_is_the_summary():
@@ -122,7 +126,9 @@ def test_readme_table_of_the_relaxed_study_is_the_summary():
             for r in relax]
     assert row("M distortion index, largest (relaxed)") == [
         f"{r['relaxed_m_distortion_index_max']:.4f}" for r in relax]
-    corr = summary["correlations"]["E_3D_eV vs log10 sigma_total"]
+    rises = [r["relaxed_E_3D_eV"]["mean_eV"] - r["unrelaxed_E_3D_eV"]["mean_eV"] for r in relax]
     flat = " ".join(section.split())
+    assert f"raises every 3D barrier (by {min(rises):.2f}-{max(rises):.2f} eV)" in flat
+    corr = summary["correlations"]["E_3D_eV vs log10 sigma_total"]
     assert (f"{corr['rho']:+.2f} (95 % bootstrap interval over configurations "
             f"{corr['ci_low']:+.2f}..{corr['ci_high']:+.2f}, p = {corr['p_value']:.2f})") in flat
