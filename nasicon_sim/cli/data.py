@@ -24,6 +24,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                     help="report unparseable formulas instead of failing on them")
     ck.add_argument("--all", action="store_true", help="also list the unlabelled rows")
     ck.add_argument("--json", action="store_true", help="print one JSON object")
+    ck.add_argument("--require-quotes", action="store_true",
+                    help="refuse labelled rows whose note quotes no words of the source "
+                         "(always on for the shipped table; every labelled row needs a source)")
     ck.set_defaults(func=run_check)
 
     ad = data.add_parser("add", help="append one experimental outcome to your table (atomic)")
@@ -61,22 +64,32 @@ def print_dataset_summary(d) -> None:
 
 
 def run_check(args: argparse.Namespace) -> int:
-    from nasicon_sim.ml.dataset import build_dataset, literature_table, read_table
+    from nasicon_sim.ml.dataset import (
+        build_dataset,
+        check_row_evidence,
+        literature_table,
+        read_table,
+    )
 
     if args.csv:
         table, strict = read_table(args.csv), not args.lenient
     else:
         table, strict = literature_table(), False
+    paraphrased = check_row_evidence(table, require_quote=args.require_quotes or not args.csv)
     d = build_dataset(table, args.policy, strict=strict)
     issues = [i for i in d.issues if args.all or i.kind != "unlabelled"]
     if args.json:
         json.dump({"dataset": d.table_name, "sha256": d.sha256, "label_policy": d.policy.name,
                    "counts": d.counts(),
                    "conflicts": [c.__dict__ | {"lines": list(c.lines)} for c in d.conflicts],
+                   "paraphrased_lines": list(paraphrased),
                    "left_out": [i.__dict__ for i in issues]}, sys.stdout, indent=2)
         sys.stdout.write("\n")
         return 0
     print_dataset_summary(d)
+    if paraphrased:
+        print(f"  {len(paraphrased)} labelled rows rest on the curator's summary, not quoted words "
+              f"(tagged [PARAPHRASE]): lines {', '.join(map(str, paraphrased))}")
     for issue in issues:
         print(f"  line {issue.line} [{issue.kind}] {issue.formula}: {issue.reason}")
     return 0

@@ -665,3 +665,72 @@ def append_outcome(
     logger.info("appended %s (%s) to %s", formula, label, path)
     return TableRow(line, {c: values.get(c, "") for c in columns})
 
+
+
+# --------------------------------------------------------------------------- row evidence
+
+#: Note tag of a labelled row whose label rests on the curator's summary of the source rather
+#: than on quoted words (older rows of the shipped table; accepted, counted and listed).
+PARAPHRASE_TAG = "PARAPHRASE"
+#: Words quoted in a note: straight or curly double quotes around at least two words.
+_QUOTE = re.compile(r'"([^"]+)"|\u201c([^\u201d]+)\u201d')
+
+
+def quoted_words(note: str) -> list[str]:
+    """The quotations of at least two words in a note (straight or curly double quotes).
+
+    Examples
+    --------
+    >>> quoted_words('Hong 1976: "complete solid solution ... 0<=x<=3"; "Se" (=Sc)')
+    ['complete solid solution ... 0<=x<=3']
+    """
+    found = (a or b for a, b in _QUOTE.findall(note))
+    return [q.strip() for q in found if len(q.split()) >= 2]
+
+
+def check_row_evidence(table: Table, *, require_quote: bool = True) -> tuple[int, ...]:
+    """Refuse a labelled row that does not say where its label comes from.
+
+    Every row labelled ``single_phase`` or ``secondary_phases`` needs a source (a ``doi``,
+    ``source_url`` or ``source`` cell) and, with ``require_quote``, the source's own words that
+    give the outcome, in double quotes in its ``note``. Rows tagged ``[PARAPHRASE]`` (the
+    curator summarised the source instead of quoting it) are accepted and returned.
+    ``ambiguous`` rows need neither.
+
+    Parameters
+    ----------
+    table : Table
+    require_quote : bool, default True
+        Also demand quoted words (the shipped literature table always does; a user's table of
+        lab results may rely on its ``source`` cell alone).
+
+    Returns
+    -------
+    tuple of int
+        Lines of labelled rows tagged ``[PARAPHRASE]``.
+
+    Raises
+    ------
+    DataError
+        One line naming the first offending row (and how many more there are).
+    """
+    problems: list[str] = []
+    paraphrased: list[int] = []
+    for row in table.rows:
+        if row.label not in ("single_phase", "secondary_phases"):
+            continue
+        where = f"{table.name} line {row.line} ({row.formula})"
+        if not row.source:
+            problems.append(f"{where} is labelled {row.label} but names no source; fill its "
+                            f"{' or '.join(c for c in _SOURCE_COLUMNS if c in table.columns)}")
+        elif require_quote and not quoted_words(row.note):
+            if PARAPHRASE_TAG in row.tags:
+                paraphrased.append(row.line)
+            else:
+                problems.append(f"{where} is labelled {row.label} but its note quotes no words "
+                                "of the source; put the words that give the outcome in double "
+                                "quotes, or label the row ambiguous")
+    if problems:
+        more = f" (and {len(problems) - 1} more such rows)" if len(problems) > 1 else ""
+        raise DataError(problems[0] + more)
+    return tuple(paraphrased)
