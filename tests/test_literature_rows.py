@@ -11,6 +11,7 @@ import csv
 import io
 import re
 from importlib import resources
+from pathlib import Path
 
 import pytest
 
@@ -75,6 +76,17 @@ def test_readme_counts_are_the_code_counts():
     c = load_literature().counts()
     assert tuple(map(int, m.groups())) == (c["compositions"], c["single_phase"],
                                             c["secondary_phases"])
+    # the user guide gives the same numbers
+    guide = (Path(__file__).resolve().parents[1] / "docs/guide/literature-data.md").read_text()
+    assert (f"{c['rows']} rows -> {c['compositions']} compositions ({c['single_phase']} "
+            f"single_phase, {c['secondary_phases']} secondary_phases)") in guide
+    assert (f"Rows: {by_label['single_phase']} single_phase, {by_label['secondary_phases']} "
+            f"secondary_phases, {by_label['ambiguous']} ambiguous") in guide
+    assert (f"give {c['compositions']} labelled compositions ({c['single_phase']} single "
+            f"phase, {c['secondary_phases']} with secondary phases)") in " ".join(guide.split())
+    f = load_literature("first-hand").counts()
+    assert (f"`--policy first-hand` (survey labels left out) {f['compositions']} "
+            f"({f['single_phase']} and {f['secondary_phases']})") in " ".join(guide.split())
     # the floor the table was extended to
     assert c["compositions"] >= 100 and c["secondary_phases"] >= 30
 

@@ -5,7 +5,7 @@ A table is a CSV with at least the columns ``formula`` (as printed by the source
 synthesis), ``secondary_phases`` (the source names an extra phase, or says the composition
 could not be made), or ``ambiguous`` (the source does not say). ``note`` (tags in square
 brackets), ``doi``, ``source_url`` and ``source`` are optional. The shipped literature table
-(``data/literature/``, 198 rows, README there) is one such table; users bring their own.
+(``data/literature/``, counts in the README there) is one such table; users bring their own.
 
 Turning rows into training data is a named, explicit :class:`LabelPolicy`; every row it
 leaves out is kept in :attr:`Dataset.issues` with the reason, in this order of precedence:
