@@ -84,6 +84,8 @@ def test_readme_counts_are_the_code_counts():
             f"secondary_phases, {by_label['ambiguous']} ambiguous") in guide
     assert (f"give {c['compositions']} labelled compositions ({c['single_phase']} single "
             f"phase, {c['secondary_phases']} with secondary phases)") in " ".join(guide.split())
+    n_paraphrased = len(check_row_evidence(literature_table()))
+    assert f"  {n_paraphrased} labelled rows rest on the curator's summary" in guide
     f = load_literature("first-hand").counts()
     assert (f"`--policy first-hand` (survey labels left out) {f['compositions']} "
             f"({f['single_phase']} and {f['secondary_phases']})") in " ".join(guide.split())
