@@ -89,6 +89,13 @@ class BVSESettings:
         bvlain's choice and the default.
     network_margin_eV : float
         The migration network covers energies up to the 3D percolation threshold plus this.
+    refine_window_eV : float
+        Every link of the migration network whose grid saddle is at most the grid 3D
+        threshold plus this is refined to its continuous saddle, and the refined thresholds
+        are computed from those (:func:`nasicon_sim.bvse.refine.refine_network`). Must cover
+        the grid error of the spacing (about 0.2 eV at 0.4 Angstrom, docs/guide/bvse.md).
+    grid_tolerance_eV : float
+        The result warns when a grid threshold and its refined value differ by more than this.
     merge_depth_eV : float
         Minima whose basin is shallower than this (saddle minus minimum) are merged into
         their neighbour when sites are reported (topological persistence).
@@ -115,6 +122,8 @@ class BVSESettings:
     grid_shape: tuple[int, int, int] | None = None
     connectivity: int = 26
     network_margin_eV: float = 0.5
+    refine_window_eV: float = 0.5
+    grid_tolerance_eV: float = 0.02
     merge_depth_eV: float = 0.01
     label_max_distance_A: float = 1.0
     threads: int | None = None
@@ -136,7 +145,8 @@ class BVSESettings:
         positive("label_max_distance_A", self.label_max_distance_A)
         if self.cutoff_A is not None:
             positive("cutoff_A", self.cutoff_A)
-        for name in ("network_margin_eV", "merge_depth_eV"):
+        for name in ("network_margin_eV", "merge_depth_eV", "refine_window_eV",
+                     "grid_tolerance_eV"):
             value = getattr(self, name)
             if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
                 raise NasiconSimError(f"{name} must be a non-negative number, got {value!r}")
@@ -162,9 +172,9 @@ class BVSESettings:
         """The Coulomb constant in use (eV Angstrom)."""
         return COULOMB_CONSTANTS[self.coulomb_constant]
 
-    #: Fields that change how a result is computed but not the result (threads, memory
-    #: limit, whether the grid is kept): leave them out of content hashes.
-    NON_PHYSICAL_FIELDS = ("threads", "max_memory_GB", "keep_landscape")
+    #: Fields that change how a result is computed or reported but not the result (threads,
+    #: memory limit, whether the grid is kept, when to warn): leave them out of content hashes.
+    NON_PHYSICAL_FIELDS = ("threads", "max_memory_GB", "keep_landscape", "grid_tolerance_eV")
 
     def as_dict(self, physical_only: bool = False) -> dict:
         """JSON-able dict of the fields (``grid_shape`` as a list).
