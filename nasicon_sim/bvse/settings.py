@@ -17,6 +17,8 @@ from nasicon_sim.errors import NasiconSimError
 from nasicon_sim.units import COULOMB_EV_A
 
 __all__ = [
+    "MAX_SPACING_A",
+    "MIN_GRID_POINTS",
     "BVLAIN_COULOMB_EV_A",
     "COULOMB_CONSTANTS",
     "BVSESettings",
@@ -30,6 +32,13 @@ BVLAIN_COULOMB_EV_A: float = 14.4
 
 #: Names accepted by :attr:`BVSESettings.coulomb_constant` and their values (eV Angstrom).
 COULOMB_CONSTANTS: dict[str, float] = {"bvlain": BVLAIN_COULOMB_EV_A, "codata": COULOMB_EV_A}
+
+#: Coarsest grid spacing accepted (Angstrom). Na sites are about 3 Angstrom apart and the grid
+#: error of a threshold is already about 0.2 eV at 0.4 Angstrom (docs/guide/bvse.md); beyond
+#: 0.5 Angstrom the grid no longer resolves the network that refinement starts from.
+MAX_SPACING_A: float = 0.5
+#: Fewest grid points along any lattice vector for a spacing-derived grid.
+MIN_GRID_POINTS: int = 4
 
 _ION_RE = re.compile(r"^\s*([A-Z][a-z]?)\s*(\d*)\s*([+-])\s*$")
 
@@ -138,6 +147,10 @@ class BVSESettings:
                 raise NasiconSimError(f"{name} must be a positive number, got {value!r}")
 
         positive("spacing_A", self.spacing_A)
+        if self.spacing_A > MAX_SPACING_A:
+            raise NasiconSimError(
+                f"spacing_A = {self.spacing_A:g} A is coarser than {MAX_SPACING_A:g} A, which "
+                "cannot resolve the sites (Na sites are about 3 A apart); use 0.1-0.4 A")
         positive("morse_prefactor", self.morse_prefactor)
         positive("screening_factor", self.screening_factor)
         positive("tail_tolerance_eV", self.tail_tolerance_eV)

@@ -85,10 +85,21 @@ def _print_table(d: dict) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import math
+
     from nasicon_sim.bvse import BVSESettings, analyse
+    from nasicon_sim.bvse.settings import MAX_SPACING_A
+    from nasicon_sim.errors import NasiconSimError
     from nasicon_sim.io.read import read_structure
     from nasicon_sim.structure.supercell import parent_sites_of
 
+    if not (math.isfinite(args.spacing) and 0 < args.spacing <= MAX_SPACING_A):
+        raise NasiconSimError(
+            f"--spacing must be a grid spacing in Angstrom above 0 and at most {MAX_SPACING_A:g} "
+            f"(coarser grids cannot resolve the sites), got {args.spacing:g}; 0.1-0.4 is usual")
+    if not (math.isfinite(args.max_memory_gb) and args.max_memory_gb > 0):
+        raise NasiconSimError(f"--max-memory-gb must be a positive number of GB, got "
+                              f"{args.max_memory_gb:g}")
     settings = BVSESettings(
         spacing_A=args.spacing, mobile_ion=args.mobile_ion, morse_prefactor=args.morse_prefactor,
         screening_factor=args.screening_factor, radii=args.radii,
