@@ -224,7 +224,8 @@ def build_framework(structure: Structure, settings: BVSESettings | None = None) 
             f"{len(disordered)} framework site(s) are disordered or partially occupied (first: "
             f"site {disordered[0]}, {site.species.formula} at "
             f"{np.round(site.frac_coords, 4).tolist()}); BVSE needs an ordered framework: make "
-            "ordered supercells with `nasicon-sim build` (partial occupancy of the mobile ion "
+            "ordered supercells with `nasicon-sim build FORMULA --parent C2/c` or `--parent R-3c` "
+            "(partial occupancy of the mobile ion "
             "is fine)"
         )
     if not frac:
