@@ -36,8 +36,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="largest rounding of an amount per formula unit (default 0.05)")
     p.add_argument("--parent", choices=("auto", "C2/c", "R-3c"), default="auto",
                    help="parent cell: monoclinic C2/c (Hong 1976) or rhombohedral R-3c (Boilot "
-                   "1988); auto (default) takes C2/c when Si per formula unit is 1.8-2.2 and "
-                   "R-3c otherwise (von Alpen et al. 1981), and prints why")
+                   "1988); auto (default) takes C2/c when Na per formula unit is 2.8-3.6 and "
+                   "R-3c otherwise (von Alpen et al. 1981; Zuo et al. 2026), and prints why")
     p.add_argument("--mix-tetrahedral", action="store_true",
                    help="mix Si/P over all T positions even for Si2P (default: Hong's order)")
     p.add_argument("--na-min-distance", type=float, default=None, metavar="ANGSTROM",

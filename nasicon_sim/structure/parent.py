@@ -84,9 +84,9 @@ def reference_structures_dir() -> Path:
 
 
 def list_reference_structures() -> list[str]:
-    """Names of the reference structures: the CIFs' file stems and the derived R-3c Z = 4 cell."""
-    return sorted([p.stem for p in reference_structures_dir().glob("*.cif")]
-                  + [RHOMBOHEDRAL_PARENT_NAME])
+    """Names (file stems) of the reference CIFs (:func:`load_reference` also knows the derived
+    :data:`RHOMBOHEDRAL_PARENT_NAME`)."""
+    return sorted(p.stem for p in reference_structures_dir().glob("*.cif"))
 
 
 def sublattice_of(element: str) -> str:

@@ -67,7 +67,7 @@ __all__ = [
     "FORMULA_UNITS_PER_CELL",
     "MIXED_PARENT_NAME",
     "VACANCY",
-    "MONOCLINIC_SI_RANGE",
+    "MONOCLINIC_NA_RANGE",
     "SupercellChoice",
     "choose_parent",
     "choose_supercell",
@@ -96,10 +96,15 @@ DEFAULT_MAX_ATOMS: int = 500
 DEFAULT_MAX_DEVIATION: float = 0.05
 #: Positions per parent cell on each sublattice (Hong 1976, C2/c, Z = 4).
 _POSITIONS_PER_CELL: Mapping[str, int] = {"Na": 16, "M": 8, "T": 12, "O": 48}
-#: Si per formula unit of Na(1+x)Zr2Si(x)P(3-x)O12 within which NASICON is monoclinic C2/c at
-#: room temperature; rhombohedral R-3c outside it (U. von Alpen, M. F. Bell, H. H. Hofer,
-#: Solid State Ionics 3/4 (1981) 215, doi:10.1016/0167-2738(81)90086-1).
-MONOCLINIC_SI_RANGE: tuple[float, float] = (1.8, 2.2)
+_ORDERED_T = {"Si": 2.0, "P": 1.0}
+#: Na per formula unit within which the builder takes the monoclinic C2/c parent; R-3c outside.
+#: Na(1+x)Zr2Si(x)P(3-x)O12 is monoclinic at room temperature for 1.8 <= x <= 2.2, i.e. Na
+#: 2.8-3.2 (U. von Alpen, M. F. Bell, H. H. Hofer, Solid State Ionics 3/4 (1981) 215,
+#: doi:10.1016/0167-2738(81)90086-1); NaZr2P3O12 and Na4Zr2Si3O12 are rhombohedral. Substituted
+#: compositions with Na 3.0-3.6 are monoclinic too: Na3Zr1.5Sc0.5Si1.5P1.5O12 (Subramanian et
+#: al. 1985, structures/) and the Na3.5-3.6 multi-cation NASICONs of Zuo et al. 2026
+#: (doi:10.1039/d5ee06594a). A rule of thumb: force the parent with ``--parent``.
+MONOCLINIC_NA_RANGE: tuple[float, float] = (2.8, 3.6)
 
 
 def choose_parent(composition: NasiconComposition, parent: str | None = None) -> tuple[str, str]:
@@ -109,8 +114,8 @@ def choose_parent(composition: NasiconComposition, parent: str | None = None) ->
     ----------
     composition : NasiconComposition
     parent : {"C2/c", "R-3c"} or None
-        Forced choice; ``None`` (or ``"auto"``) chooses by the Si content: C2/c when Si per
-        formula unit lies in :data:`MONOCLINIC_SI_RANGE`, else R-3c.
+        Forced choice; ``None`` (or ``"auto"``) chooses by the Na content: C2/c when Na per
+        formula unit lies in :data:`MONOCLINIC_NA_RANGE`, else R-3c.
 
     Returns
     -------
@@ -128,14 +133,14 @@ def choose_parent(composition: NasiconComposition, parent: str | None = None) ->
             raise StructureError(f"unknown parent {parent!r}; use one of {', '.join(PARENTS)} "
                                  "or auto (--parent)")
         return PARENTS[parent], f"{parent} as requested"
-    si = float(dict(composition.t_site).get("Si", 0.0))
-    lo, hi = MONOCLINIC_SI_RANGE
-    if lo - COUNT_TOLERANCE <= si <= hi + COUNT_TOLERANCE:
-        return PARENTS["C2/c"], (f"C2/c: Si {si:g} per formula unit is within {lo:g}-{hi:g}, "
-                                 "where NASICON is monoclinic (von Alpen et al. 1981)")
-    return PARENTS["R-3c"], (f"R-3c: Si {si:g} per formula unit is outside {lo:g}-{hi:g}, "
+    na = float(composition.na)
+    lo, hi = MONOCLINIC_NA_RANGE
+    if lo - COUNT_TOLERANCE <= na <= hi + COUNT_TOLERANCE:
+        return PARENTS["C2/c"], (f"C2/c: Na {na:g} per formula unit is within {lo:g}-{hi:g}, "
+                                 "where NASICON is monoclinic (von Alpen et al. 1981; Zuo et "
+                                 "al. 2026)")
+    return PARENTS["R-3c"], (f"R-3c: Na {na:g} per formula unit is outside {lo:g}-{hi:g}, "
                              "where NASICON is rhombohedral (von Alpen et al. 1981)")
-_ORDERED_T = {"Si": 2.0, "P": 1.0}
 
 
 @dataclass(frozen=True)
