@@ -327,9 +327,9 @@ def check_memory(shape: tuple[int, int, int], settings: BVSESettings) -> None:
     if need > settings.max_memory_GB * 1e9:
         raise ResourceLimitError(
             f"a {shape[0]}x{shape[1]}x{shape[2]} grid ({n:,} points) needs about "
-            f"{need / 1e9:.1f} GB, more than the limit of {settings.max_memory_GB:g} GB; use a "
-            "coarser spacing (--spacing) or raise the limit (--max-memory-gb, max_memory_GB "
-            "in a study file)"
+            f"{need / 1e9:.1f} GB, more than max_memory_GB = {settings.max_memory_GB:g}; use a "
+            "coarser spacing (--spacing) or raise the limit (--max-memory-gb on the command "
+            "line, max_memory_GB in a study file)"
         )
 
 
