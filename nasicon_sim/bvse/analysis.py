@@ -222,8 +222,8 @@ def analyse_landscape(
         logger.warning("saddle refinement did not converge for dimension(s) %s%s; no refined "
                        "value for it", not_conv, " and the minimum" if not
                        refined_min.converged else "")
-    if meta["refinement"]["warning"]:
-        logger.warning("%s", meta["refinement"]["warning"])
+    if meta["refinement"]["warning"]:  # said in the result (and by the CLI), logged here
+        logger.info("%s", meta["refinement"]["warning"])
     return BVSEResult(
         settings=s, formula=formula, n_atoms=n_atoms, grid_shape=landscape.shape,
         grid_spacings_A=tuple(float(x) for x in landscape.spacings_A), percolation=perc,

@@ -61,14 +61,19 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _print_table(d: dict) -> None:
     print(f"{d['formula']}  mobile ion {d['mobile_ion']}  grid {'x'.join(map(str, d['grid_shape']))}"
           f" ({d['n_grid_points']:,} points, spacing <= {d['spacing_A']} A)")
-    print(f"{'':6}{'grid (eV)':>12}{'refined (eV)':>14}   bottleneck")
+    print(f"{'':6}{'grid (eV)':>12}{'refined (eV)':>14}   bottleneck (refined network)")
     paths = {p["dimension"]: p for p in d["paths"]}
+    critical = (d.get("metadata", {}).get("refinement") or {}).get("bottleneck_links") or []
     for dim in (1, 2, 3):
         grid = d[f"E_{dim}D_eV"]
         ref = d[f"E_{dim}D_refined_eV"]
         bott = ""
-        if dim in paths:
+        link = None
+        if dim <= len(critical) and critical[dim - 1] is not None:
+            link = d["links"][critical[dim - 1]]
+        elif dim in paths:
             link = paths[dim]["bottleneck"]
+        if link is not None:
             names = [x if x is not None else f"site{i}" for x, i in
                      zip(link["labels"], (link["site_a"], link["site_b"]))]
             bott = (f"{names[0]}-{names[1]} at "
@@ -80,8 +85,13 @@ def _print_table(d: dict) -> None:
         label = s["label"] or "-"
         extra = f" {s['wyckoff']}" if s["wyckoff"] else ""
         flag = " interstitial" if s["interstitial"] else ""
-        print(f"  {s['index']:3d} {label:>8}{extra:<5} E = {s['energy_eV']:.4f} eV at "
+        ref = s.get("energy_refined_eV")
+        ref_s = f" (refined {ref:.4f})" if ref is not None else ""
+        print(f"  {s['index']:3d} {label:>8}{extra:<5} E = {s['energy_eV']:.4f} eV{ref_s} at "
               f"({', '.join(f'{x:.3f}' for x in s['frac_coords'])}){flag}")
+    warning = (d.get("metadata", {}).get("refinement") or {}).get("warning")
+    if warning:
+        print(f"note: {warning}")
 
 
 def run(args: argparse.Namespace) -> int:
