@@ -111,3 +111,14 @@ def test_refined_thresholds_agree_across_spacings_for_every_study_composition(la
         refined.append(r.refined_barriers_eV)
     refined = np.array(refined, dtype=float)
     assert np.ptp(refined, axis=0).max() < AGREE_EV, (label, refined)
+
+
+def test_cli_says_when_the_grid_is_too_coarse(capsys):
+    from nasicon_sim.cli.main import main
+    from nasicon_sim.structure.parent import reference_structures_dir
+
+    cif = str(reference_structures_dir() / "NZSP_C2c.cif")
+    assert main(["bvse", cif, "--spacing", "0.4"]) == 0
+    out = capsys.readouterr().out
+    assert "note: grid thresholds differ from the refined ones" in out
+    assert "refined (eV)" in out and "(refined " in out
