@@ -122,3 +122,27 @@ def test_cli_says_when_the_grid_is_too_coarse(capsys):
     out = capsys.readouterr().out
     assert "note: grid thresholds differ from the refined ones" in out
     assert "refined (eV)" in out and "(refined " in out
+
+
+def test_guide_states_the_refined_me1_values_the_code_gives():
+    import re
+    from pathlib import Path
+
+    page = (Path(__file__).resolve().parents[1] / "docs" / "guide" / "bvse.md").read_text()
+    m = re.search(r"all four spacings give ([\d.]+) / ([\d.]+) / ([\d.]+) eV", page)
+    assert m, "docs/guide/bvse.md lost the sentence with the refined ME1 values"
+    documented = [float(x) for x in m.groups()]
+    assert list(result(STUDY["ME1"], 0.4).refined_barriers_eV) == pytest.approx(documented,
+                                                                                abs=1e-4)
+
+
+def test_too_few_grid_points_are_refused():
+    from pymatgen.core import Lattice, Structure
+
+    from nasicon_sim.bvse.landscape import compute_landscape
+    from nasicon_sim.errors import NasiconSimError
+
+    s = Structure(Lattice.cubic(1.4), ["Na+", "O2-", "Zr4+"],
+                  [[0, 0, 0], [0.5, 0.5, 0.5], [0.5, 0, 0]])
+    with pytest.raises(NasiconSimError, match="fewer than 4 points"):
+        compute_landscape(s, BVSESettings(spacing_A=0.5))

@@ -122,3 +122,17 @@ def test_c2c_and_r3c_cells_of_one_composition_agree_within_the_distortion():
     spread = max(family) - min(family)
     assert spread > 0.05  # the distortion splits the family
     assert np.abs(e_c - e_r[2]).max() <= spread + 0.05
+
+
+def test_guide_states_the_r3c_threshold_the_code_gives():
+    import re
+    from pathlib import Path
+
+    page = (Path(__file__).resolve().parents[1] / "docs" / "guide" / "bvse.md").read_text()
+    m = re.search(r"E_1D = E_2D = E_3D = ([\d.]+) eV", page)
+    assert m
+    assert _refined("R-3c").refined_barriers_eV[2] == pytest.approx(float(m.group(1)), abs=1e-3)
+    m = re.search(r"so E_1D = E_2D = ([\d.]+) and E_3D = ([\d.]+) eV", page)
+    assert m
+    c2c = _refined("C2/c").refined_barriers_eV
+    assert (c2c[1], c2c[2]) == pytest.approx((float(m.group(1)), float(m.group(2))), abs=1e-3)
