@@ -136,3 +136,20 @@ def test_guide_states_the_r3c_threshold_the_code_gives():
     assert m
     c2c = _refined("C2/c").refined_barriers_eV
     assert (c2c[1], c2c[2]) == pytest.approx((float(m.group(1)), float(m.group(2))), abs=1e-3)
+
+
+def test_r3c_configuration_round_trips_its_site_map(tmp_path):
+    from nasicon_sim.distortion import parent_positions
+    from nasicon_sim.io.read import read_structure
+
+    assert main(["build", "Na4Zr2Si3O12", "-n", "1", "--method", "random",
+                 "-o", str(tmp_path / "b")]) == 0
+    s = read_structure(tmp_path / "b" / "conf_000.cif")
+    assert s.properties["nasicon_sim"]["parent"] == RHOMBOHEDRAL_PARENT_NAME
+    wyck = dict(zip(s.site_properties["parent_label"], s.site_properties["wyckoff"]))
+    assert wyck["Na1"] == "6b" and wyck["Na2"] == "18e" and wyck["Zr1"] == "12c"
+    assert "parent_index" in s.site_properties
+    # builder output sits exactly on the ideal R-3c positions
+    ideal = parent_positions(s)
+    d = (ideal - s.frac_coords + 0.5) % 1.0 - 0.5
+    assert np.abs(d @ s.lattice.matrix).max() < 1e-4

@@ -142,20 +142,27 @@ def _restore_cif_site_map(structure: Structure, path: Path) -> Structure:
         matches = [matches[i] for i in order]
     parent_labels = [m.group("parent") for m in matches]
     structure.add_site_property("parent_label", parent_labels)
-    from nasicon_sim.structure.parent import load_parent, sublattice_of
+    from nasicon_sim.structure.parent import PARENT_NAME, PARENTS, load_reference, sublattice_of
 
-    parent = load_parent()
-    wyckoff_of = dict(zip(parent.site_properties["label"], parent.site_properties["wyckoff"]))
-    if all(lab in wyckoff_of for lab in parent_labels):
+    meta = _cif_metadata(path)
+    parent_name = (meta or {}).get("parent", PARENT_NAME)
+    parent = None
+    if parent_name in PARENTS.values():  # the parent it was built on (C2/c or R-3c)
+        parent = load_reference(parent_name)
+    else:
+        logger.warning("%s: unknown parent %r in the metadata; no Wyckoff positions restored",
+                       path, parent_name)
+    wyckoff_of = {} if parent is None else dict(zip(parent.site_properties["label"],
+                                                    parent.site_properties["wyckoff"]))
+    if wyckoff_of and all(lab in wyckoff_of for lab in parent_labels):
         structure.add_site_property("wyckoff", [wyckoff_of[lab] for lab in parent_labels])
     structure.add_site_property(
         "sublattice",
         [sublattice_of(next(iter(site.species)).symbol) for site in structure])
-    meta = _cif_metadata(path)
     if meta is not None:
         structure.properties["nasicon_sim"] = meta
         matrix = meta.get("supercell_matrix")
-        if matrix is not None and meta.get("parent", "NZSP_C2c") == "NZSP_C2c" \
+        if matrix is not None and parent is not None \
                 and all(lab in wyckoff_of for lab in parent_labels):
             from nasicon_sim.structure.supercell import parent_indices_of
 
