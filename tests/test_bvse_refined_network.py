@@ -146,3 +146,12 @@ def test_too_few_grid_points_are_refused():
                   [[0, 0, 0], [0.5, 0.5, 0.5], [0.5, 0, 0]])
     with pytest.raises(NasiconSimError, match="fewer than 4 points"):
         compute_landscape(s, BVSESettings(spacing_A=0.5))
+
+
+def test_grid_path_bottlenecks_carry_their_refined_saddle():
+    r = result(STUDY["ME1"], 0.3)
+    links = {(ln.site_a, ln.site_b, ln.translation): ln.saddle_refined_eV for ln in r.network.links}
+    for path in r.network.paths:
+        b = path.bottleneck
+        assert b.saddle_refined_eV is not None
+        assert b.saddle_refined_eV == links[(b.site_a, b.site_b, b.translation)]

@@ -332,7 +332,18 @@ def refine_network(
                               else None) for s, m in zip(sites, mins))
     new_links = tuple(replace(ln, saddle_refined_eV=float(best[i].energy_eV - e0)
                               if i in best else None) for i, ln in enumerate(links))
-    refined_net = replace(network, sites=new_sites, links=new_links)
+    by_key = {(ln.site_a, ln.site_b, tuple(ln.translation)): ln.saddle_refined_eV
+              for ln in new_links}
+
+    def _refined_bottleneck(path):
+        b = path.bottleneck
+        key = (b.site_a, b.site_b, tuple(b.translation))
+        if key not in by_key:  # the same link seen from the other site
+            key = (b.site_b, b.site_a, tuple(-int(t) for t in b.translation))
+        return replace(path, bottleneck=replace(b, saddle_refined_eV=by_key.get(key)))
+
+    refined_net = replace(network, sites=new_sites, links=new_links,
+                          paths=tuple(_refined_bottleneck(p) for p in network.paths))
     return NetworkRefinement(
         network=refined_net, minimum=minimum, saddles=tuple(saddles),
         thresholds_eV=tuple(thresholds), bottleneck_links=tuple(bottleneck),
