@@ -329,14 +329,14 @@ def parent_positions(structure: Structure) -> np.ndarray | None:
     """Ideal parent position of every atom, fractional in the structure's cell.
 
     Uses the site map (``parent_index``) and ``properties["nasicon_sim"]["supercell_matrix"]``
-    (``parent_index`` always indexes :func:`~nasicon_sim.structure.parent.load_parent`); of the
+    (``parent_index`` indexes the parent named in that metadata, ``NZSP_C2c`` by default); of the
     images of an atom's parent site in the supercell, the nearest one. None without a site map.
 
     Returns
     -------
     (n, 3) float array or None
     """
-    from nasicon_sim.structure.parent import load_parent
+    from nasicon_sim.structure.parent import PARENT_NAME, load_reference
     from nasicon_sim.structure.supercell import supercell_positions
 
     meta = structure.properties.get("nasicon_sim") or {}
@@ -344,7 +344,7 @@ def parent_positions(structure: Structure) -> np.ndarray | None:
     index = structure.site_properties.get("parent_index")
     if matrix is None or index is None:
         return None
-    parent = load_parent()
+    parent = load_reference(meta.get("parent", PARENT_NAME))  # C2/c or R-3c
     index = np.asarray(index, dtype=int)
     if index.min() < 0 or index.max() >= len(parent):
         raise StructureError("parent_index outside the parent cell: not a builder site map")

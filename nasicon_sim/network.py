@@ -43,6 +43,7 @@ __all__ = [
     "ReferenceSites",
     "Site",
     "basin_graph",
+    "link_thresholds",
     "migration_network",
     "reference_sites_from_structure",
 ]
@@ -271,6 +272,10 @@ class Site:
         Grid minima merged into this site.
     grid_index : int
         Flat index of the minimum's grid point.
+    energy_refined_eV : float or None
+        Energy of the continuous minimum refined from the grid minimum, relative to the same
+        reference as ``energy_eV`` (:attr:`MigrationNetwork.e_min_eV`, the grid minimum: the
+        lowest refined site may be slightly negative); None when not refined or not converged.
     """
 
     index: int
@@ -282,6 +287,7 @@ class Site:
     interstitial: bool
     n_minima: int
     grid_index: int
+    energy_refined_eV: float | None = None
 
 
 @dataclass(frozen=True)
@@ -303,6 +309,11 @@ class Link:
     labels : tuple of 2 (str or None)
         Labels of site_a and site_b.
     grid_index : int
+    saddle_refined_eV : float or None
+        Energy of the continuous index-1 saddle refined from the grid passes of this link
+        (the lowest one that converged), relative to :attr:`MigrationNetwork.e_min_eV` like
+        ``saddle_eV``; None when not refined (above the refinement window) or no refinement
+        converged.
     """
 
     site_a: int
@@ -314,6 +325,7 @@ class Link:
     frac_coords: tuple[float, float, float]
     labels: tuple[str | None, str | None]
     grid_index: int
+    saddle_refined_eV: float | None = None
 
     @property
     def name(self) -> str:
@@ -369,6 +381,11 @@ class MigrationNetwork:
     merge_depth_eV : float
     n_minima : int
         Grid minima before merging.
+    link_passes : tuple of tuple of int
+        For each link, the flat grid indices of every basin-to-basin pass it stands for
+        (its own saddle first): near-degenerate passes whose order a coarse grid may get
+        wrong, all refined by :func:`nasicon_sim.bvse.refine.refine_network`. Not in
+        :meth:`as_dict`.
     """
 
     e_min_eV: float
@@ -378,6 +395,7 @@ class MigrationNetwork:
     paths: tuple[PercolatingPath, ...]
     merge_depth_eV: float
     n_minima: int = field(default=0)
+    link_passes: tuple[tuple[int, ...], ...] = field(default=(), repr=False, compare=False)
 
     def path(self, dimension: int) -> PercolatingPath | None:
         """The percolating path of a dimension, or None if not reached below the cap."""
@@ -387,8 +405,10 @@ class MigrationNetwork:
         return None
 
     def as_dict(self) -> dict:
-        """JSON-able dict."""
-        return asdict(self)
+        """JSON-able dict (without :attr:`link_passes`)."""
+        d = asdict(self)
+        d.pop("link_passes", None)
+        return d
 
 
 # --------------------------------------------------------------------------- helpers
@@ -566,6 +586,7 @@ def migration_network(
     # links between site images (lowest saddle per (site a, site b, translation))
     best: dict[tuple, int] = {}
     link_trans: dict[tuple, np.ndarray] = {}
+    passes: dict[tuple, list[int]] = {}
     for li in sorted_links:
         a, b = int(keys[li, 0]), int(keys[li, 1])
         ga, pa = group.find(a)
@@ -580,8 +601,11 @@ def migration_network(
         if key not in best:
             best[key] = int(li)
             link_trans[key] = t
-    links = tuple(make_link(li, key[0], key[1], link_trans[key]) for key, li in
-                  sorted(best.items(), key=lambda kv: (saddle_e[kv[1]], saddle_idx[kv[1]])))
+            passes[key] = []
+        passes[key].append(int(saddle_idx[li]))
+    ordered = sorted(best.items(), key=lambda kv: (saddle_e[kv[1]], saddle_idx[kv[1]]))
+    links = tuple(make_link(li, key[0], key[1], link_trans[key]) for key, li in ordered)
+    link_passes = tuple(tuple(dict.fromkeys(passes[key])) for key, _ in ordered)
 
     # 4. Kruskal on the (unmerged) basin graph: exact thresholds, bottlenecks, cycles
     uf = _PeriodicUnionFind(n_b)
@@ -645,5 +669,65 @@ def migration_network(
                 cycle_labels=tuple(sites[s].label for s in compact)))
     return MigrationNetwork(e_min_eV=e_min, cap_eV=float(cap_eV), sites=sites, links=links,
                             paths=tuple(paths), merge_depth_eV=float(merge_depth_eV),
-                            n_minima=n_b)
+                            n_minima=n_b, link_passes=link_passes)
+
+
+def link_thresholds(
+    n_sites: int,
+    links: list[tuple[int, int, tuple[int, int, int]]] | tuple,
+    energies: np.ndarray,
+) -> list[tuple[int, int, tuple[int, int, int]]]:
+    """Percolation thresholds of a periodic site graph with given link energies.
+
+    Links are added in increasing energy to a periodic union-find (Kruskal, as in step 4 of
+    :func:`migration_network`); the link that first gives a cluster a wrap of rank d sets the
+    d-dimensional threshold. Because the thresholds are read off one increasing sequence,
+    E_1D <= E_2D <= E_3D whatever the energies.
+
+    Parameters
+    ----------
+    n_sites : int
+    links : sequence of (site_a, site_b, translation)
+        Site b's image in cell ``translation`` touches site a in cell 0.
+    energies : array (n_links,)
+        Energy of each link (any common reference; ties broken by position).
+
+    Returns
+    -------
+    list of (dimension, link position, wrap vector)
+        For each dimension reached (1, 2, 3 in order).
+
+    Examples
+    --------
+    One site linked to its own images along a (0.5 eV) and b (0.7 eV), and to c (0.6 eV):
+
+    >>> [(d, i) for d, i, _ in link_thresholds(1, [(0, 0, (1, 0, 0)), (0, 0, (0, 1, 0)),
+    ...                                            (0, 0, (0, 0, 1))], np.array([0.5, 0.7, 0.6]))]
+    [(1, 0), (2, 2), (3, 1)]
+    """
+    e = np.asarray(energies, dtype=float)
+    uf = _PeriodicUnionFind(n_sites)
+    out: list[tuple[int, int, tuple[int, int, int]]] = []
+    reached = 0
+    for li in np.lexsort((np.arange(len(e)), e)):
+        if reached == 3:
+            break
+        a, b, t = links[li]
+        t = np.asarray(t, dtype=np.int64)
+        ra, pa = uf.find(a)
+        rb, pb = uf.find(b)
+        if ra == rb:
+            uf.add_wrap(ra, pa + t - pb)
+            root = ra
+        else:
+            root = ra if uf.rank(ra) >= uf.rank(rb) else rb
+            if root == ra:
+                uf.union(ra, rb, pa + t - pb)
+            else:
+                uf.union(rb, ra, pb - t - pa)
+        while uf.rank(root) > reached:
+            reached += 1
+            w = uf.basis[root][reached - 1]
+            out.append((reached, int(li), tuple(int(x) for x in w)))
+    return out
 

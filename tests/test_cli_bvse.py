@@ -39,7 +39,7 @@ def test_table_and_output_files(capsys, tmp_path):
     ([CIF, "--mobile-ion", "Na"], "cannot read the ion"),
     ([CIF, "--oxi", "O=-1", "--oxi", "Na=1", "--oxi", "Zr=4", "--oxi", "Si=4", "--oxi", "P=5"],
      "Na+ - O-"),
-    ([CIF, "--spacing", "0.01"], "max_memory_GB"),
+    ([CIF, "--spacing", "0.01"], "--max-memory-gb"),
     (["missing.cif"], "no such file"),
     ([CIF, "--oxi", "Ti"], "NAME=VALUE"),
 ])

@@ -3,16 +3,22 @@
 Stages (each a public function a user may also call alone): landscape
 (:func:`nasicon_sim.bvse.landscape.compute_landscape`), percolation thresholds
 (:func:`nasicon_sim.percolation.percolation_thresholds`), migration network
-(:func:`nasicon_sim.network.migration_network`), refinement of the global minimum and of the
-three critical saddles (:func:`nasicon_sim.bvse.refine.refine_stationary_point`).
+(:func:`nasicon_sim.network.migration_network`), refinement of every site minimum and of every
+link saddle within ``refine_window_eV`` of the grid 3D threshold
+(:func:`nasicon_sim.bvse.refine.refine_network`).
 
 Barriers are reported twice:
 
 * ``E_1D_eV``, ``E_2D_eV``, ``E_3D_eV``: percolation energies of the grid landscape minus its
   minimum; exact for that grid (no bisection), the quantity bvlain computes;
-* ``E_1D_refined_eV`` ...: the energy of the continuous saddle found from the critical grid
-  point minus the continuous global minimum; independent of grid, origin and basis to within
-  about a meV (None where a refinement did not converge).
+* ``E_1D_refined_eV`` ...: the same periodic union-find run on the refined (continuous) link
+  saddles of the network, minus the continuous global minimum. Refining every link, not only
+  the critical grid saddle, matters when saddles are near-degenerate: which one is critical on
+  a grid changes with the grid. The refined values do not depend on the grid within a few meV
+  from 0.4 to 0.15 Angstrom (tests/test_bvse_refined_network.py), and E_1D <= E_2D <= E_3D
+  always (None where the critical link's refinement did not converge).
+  ``metadata["refinement"]["warning"]`` says when grid and refined differ by more than
+  ``grid_tolerance_eV``.
 
 :func:`analyse` is safe to call from worker processes (pass ``threads=1`` in the settings to
 avoid nested parallelism); its result is frozen, cheap to pickle without the landscape, and
@@ -30,7 +36,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from nasicon_sim.bvse.landscape import Landscape, compute_landscape
-from nasicon_sim.bvse.refine import RefinedPoint, refine_stationary_point
+from nasicon_sim.bvse.refine import NetworkRefinement, RefinedPoint, refine_network
 from nasicon_sim.bvse.settings import BVSESettings, parse_ion
 from nasicon_sim.network import (
     MigrationNetwork,
@@ -71,12 +77,15 @@ class BVSEResult:
     refined_minimum : RefinedPoint
         The continuous global minimum.
     refined_saddles : tuple of RefinedPoint
-        Continuous saddles refined from the 1D, 2D, 3D critical grid points.
+        The refined saddles of the critical links of the refined 1D, 2D, 3D thresholds.
     network : MigrationNetwork
     metadata : dict
         Parameter versions, cutoffs, oxidation-state source, timings (JSON-able).
     landscape : Landscape or None
         The grid (only with ``settings.keep_landscape``).
+    refined_thresholds_eV : tuple of 3 (float or None), optional
+        Refined E_1D, E_2D, E_3D from the whole refined network (see
+        :attr:`refined_barriers_eV`).
     """
 
     settings: BVSESettings
@@ -90,6 +99,7 @@ class BVSEResult:
     network: MigrationNetwork
     metadata: dict = field(default_factory=dict)
     landscape: Landscape | None = field(default=None, compare=False, repr=False)
+    refined_thresholds_eV: tuple[float | None, float | None, float | None] | None = None
 
     @property
     def barriers_eV(self) -> tuple[float, float, float]:
@@ -98,7 +108,13 @@ class BVSEResult:
 
     @property
     def refined_barriers_eV(self) -> tuple[float | None, float | None, float | None]:
-        """Saddle-refined barriers (eV); None where a refinement failed."""
+        """Refined barriers E_1D, E_2D, E_3D (eV); None where a refinement failed.
+
+        From the periodic union-find over the refined link saddles of the whole network
+        (:func:`nasicon_sim.bvse.refine.refine_network`), so E_1D <= E_2D <= E_3D.
+        """
+        if self.refined_thresholds_eV is not None:
+            return tuple(self.refined_thresholds_eV)
         if not self.refined_minimum.converged:
             return (None, None, None)
         return tuple(s.energy_eV - self.refined_minimum.energy_eV if s.converged else None
@@ -189,38 +205,67 @@ def analyse_landscape(
                             s.merge_depth_eV, s.label_max_distance_A, order=order)
     t2 = time.perf_counter()
     del order
-    lattice = landscape.lattice
     spacing = float(np.max(landscape.spacings_A))
     reach = max(1.0, 4.0 * spacing)
-    # continuous global minimum: refine every site minimum that is within 0.1 eV of the lowest
-    candidates = [st for st in net.sites if st.energy_eV < 0.1] or list(net.sites[:1])
-    minima = [refine_stationary_point(landscape.framework,
-                                      np.asarray(st.frac_coords) @ lattice, 0, reach)
-              for st in candidates]
-    good = [m for m in minima if m.converged]
-    refined_min = min(good, key=lambda m: m.energy_eV) if good else minima[0]
-    saddles = []
-    for idx in perc.critical_index:
-        if idx < 0:
-            continue
-        start = landscape.frac_coords(idx) @ lattice
-        saddles.append(refine_stationary_point(landscape.framework, start, 1, reach))
+    ref = refine_network(net, landscape.framework, landscape.shape, s.refine_window_eV, reach)
+    net = ref.network
+    refined_min, saddles = ref.minimum, list(ref.saddles)
     t3 = time.perf_counter()
     timings.update({"percolation": round(t1 - t0, 4), "network": round(t2 - t1, 4),
                     "refine": round(t3 - t2, 4)})
     meta = {k: v for k, v in landscape.metadata.items() if k != "timings_s"}
     meta.update(metadata or {})
     meta["timings_s"] = timings
+    meta["refinement"] = refinement_summary(ref, perc.barriers_eV, s.grid_tolerance_eV)
     not_conv = [d + 1 for d, p in enumerate(saddles) if not p.converged]
     if not_conv or not refined_min.converged:
-        logger.warning("saddle refinement did not converge for dimension(s) %s%s; the grid "
-                       "values stand", not_conv, " and the minimum" if not
+        logger.warning("saddle refinement did not converge for dimension(s) %s%s; no refined "
+                       "value for it", not_conv, " and the minimum" if not
                        refined_min.converged else "")
+    if meta["refinement"]["warning"]:  # said in the result (and by the CLI), logged here
+        logger.info("%s", meta["refinement"]["warning"])
     return BVSEResult(
         settings=s, formula=formula, n_atoms=n_atoms, grid_shape=landscape.shape,
         grid_spacings_A=tuple(float(x) for x in landscape.spacings_A), percolation=perc,
         refined_minimum=refined_min, refined_saddles=tuple(saddles), network=net,
-        metadata=meta, landscape=landscape if s.keep_landscape else None)
+        metadata=meta, landscape=landscape if s.keep_landscape else None,
+        refined_thresholds_eV=ref.thresholds_eV)
+
+
+def refinement_summary(ref: NetworkRefinement, grid_barriers_eV, tolerance_eV: float) -> dict:
+    """JSON-able account of a network refinement, with a warning when grid and refined differ.
+
+    Parameters
+    ----------
+    ref : NetworkRefinement
+    grid_barriers_eV : 3 floats
+        Grid E_1D, E_2D, E_3D (eV; inf where not reached).
+    tolerance_eV : float
+        Largest difference between a grid threshold and its refined value that passes quietly.
+
+    Returns
+    -------
+    dict
+        ``window_eV``, link counts, ``bottleneck_links``, ``grid_minus_refined_eV`` per
+        dimension and ``warning`` (a sentence, or None).
+    """
+    diffs = []
+    for g, r in zip(grid_barriers_eV, ref.thresholds_eV):
+        diffs.append(None if r is None or not math.isfinite(g) else round(float(g - r), 6))
+    worst = max((abs(d) for d in diffs if d is not None), default=0.0)
+    warning = None
+    if worst > tolerance_eV:
+        dims = ", ".join(f"E_{i + 1}D {d:+.3f}" for i, d in enumerate(diffs)
+                         if d is not None and abs(d) > tolerance_eV)
+        warning = (f"grid thresholds differ from the refined ones by more than "
+                   f"{tolerance_eV:g} eV (grid minus refined: {dims} eV): the grid is too coarse "
+                   "for its own values; use the refined ones, or a finer --spacing")
+    return {
+        "window_eV": ref.window_eV, "n_links": len(ref.network.links),
+        "n_links_refined": ref.n_links_refined, "n_links_failed": ref.n_links_failed,
+        "n_passes": ref.n_passes, "bottleneck_links": list(ref.bottleneck_links),
+        "grid_minus_refined_eV": diffs, "tolerance_eV": tolerance_eV, "warning": warning,
+    }
 
 
 def analyse(

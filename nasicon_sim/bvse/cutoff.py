@@ -66,14 +66,34 @@ def min_group_distance(lattice: np.ndarray, frac: np.ndarray, search_A: float = 
     """Smallest distance between the given atoms, periodic images included (Angstrom).
 
     Returns ``search_A`` when no pair is closer than that (a valid lower bound is all the
-    packing bound needs).
-    """
-    from ase.neighborlist import primitive_neighbor_list
+    packing bound needs). A k-d tree over the atoms and the images within ``search_A`` of the
+    cell (scipy's ``cKDTree``): memory grows with the number of atoms, not with the cell volume
+    (a cell-list search over a 1000 Angstrom cell would need gigabytes of empty bins).
 
-    cart = np.asarray(frac, dtype=float) @ np.asarray(lattice, dtype=float)
-    d = primitive_neighbor_list("d", (True, True, True), np.asarray(lattice, dtype=float),
-                                cart, search_A, self_interaction=False)
-    return float(d.min()) if d.size else float(search_A)
+    >>> round(min_group_distance(np.eye(3) * 1000.0, [[0, 0, 0], [0.002, 0, 0]]), 6)
+    2.0
+    >>> min_group_distance(np.eye(3) * 3.0, [[0, 0, 0]])
+    3.0
+    """
+    from scipy.spatial import cKDTree
+
+    from nasicon_sim.bvse.grid import interplanar_spacings
+
+    lat = np.asarray(lattice, dtype=float)
+    f = np.asarray(frac, dtype=float).reshape(-1, 3)
+    f = f - np.floor(f)
+    reps = np.ceil(search_A / interplanar_spacings(lat)).astype(int)
+    shifts = np.array([(i, j, k) for i in range(-reps[0], reps[0] + 1)
+                       for j in range(-reps[1], reps[1] + 1)
+                       for k in range(-reps[2], reps[2] + 1)], dtype=float)
+    cart = f @ lat
+    images = (f[None, :, :] + shifts[:, None, :]).reshape(-1, 3) @ lat
+    # the nearest hit of an atom is itself (distance 0); the second is its nearest neighbour
+    # (another image of itself included), or 0 again when two atoms coincide
+    d, _ = cKDTree(images).query(cart, k=2, distance_upper_bound=search_A)
+    best = float(np.min(d[:, 1]))
+    best = min(best, float(search_A))
+    return best
 
 
 def _envelope_derivative(kind: int, p_a: float, p_b: float, p_c: float):
@@ -176,6 +196,10 @@ def tail_cutoffs(
         members = frac[inverse == g]
         share = tolerance_eV * counts[g] / len(frac)
         d_min = min_group_distance(lat, members)
+        if d_min < 1e-6:
+            raise NasiconSimError(
+                f"two framework atoms coincide (group of {counts[g]} atoms with term "
+                f"{int(kd)}); fix the coordinates")
         args = (int(kd), float(a), float(b), float(c), len(members), volume, diameter, d_min)
         lo = max(float(c), 0.5) if int(kd) == MORSE else 0.5
         if tail_bound(lo, *args) <= share:

@@ -56,6 +56,10 @@ def grid_shape(lattice: np.ndarray, spacing_A: float) -> tuple[int, int, int]:
     if not (isinstance(spacing_A, (int, float)) and math.isfinite(spacing_A) and spacing_A > 0):
         raise NasiconSimError(f"the grid spacing must be a positive number, got {spacing_A!r}")
     lengths = np.linalg.norm(lat, axis=1)
+    if float(lengths.max()) / spacing_A > 1e6:
+        raise NasiconSimError(
+            f"a grid spacing of {spacing_A:g} A would put more than a million points along a "
+            "lattice vector; use a spacing of 0.1-0.4 A")
     # a tiny relative slack so that 4.0 / 0.1 gives 40, not 41 from rounding noise
     return tuple(int(math.ceil(length / spacing_A - 1e-9)) for length in lengths)
 

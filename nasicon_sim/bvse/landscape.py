@@ -29,7 +29,7 @@ from nasicon_sim.bvse.params import (
     morse_pair,
     principal_quantum_number,
 )
-from nasicon_sim.bvse.settings import BVSESettings, parse_ion
+from nasicon_sim.bvse.settings import MIN_GRID_POINTS, BVSESettings, parse_ion
 from nasicon_sim.errors import ResourceLimitError, StructureError
 
 if TYPE_CHECKING:
@@ -169,6 +169,9 @@ def build_framework(structure: Structure, settings: BVSESettings | None = None) 
     mob_el, mob_val = parse_ion(settings.mobile_ion)
     if len(structure) == 0:
         raise StructureError("the structure has no sites")
+    from nasicon_sim.io.read import check_geometry
+
+    check_geometry(structure)
     frac, species, kind, p_a, p_b, p_c = [], [], [], [], [], []
     n_removed = 0
     disordered = []
@@ -180,6 +183,13 @@ def build_framework(structure: Structure, settings: BVSESettings | None = None) 
                     f"site {idx} mixes the mobile ion {mob_el} with {sorted(elements - {mob_el})}; "
                     "make an ordered supercell with `nasicon-sim build`"
                 )
+            for sp in site.species:
+                oxi = getattr(sp, "oxi_state", None)
+                if oxi is not None and oxi != mob_val:
+                    raise StructureError(
+                        f"the mobile ion is {settings.mobile_ion} but its sites carry oxidation "
+                        f"state {oxi:+g} (site {idx}); the mobile ion's charge is set by "
+                        "--mobile-ion, so drop the --oxi for it or change --mobile-ion")
             n_removed += 1
             continue
         if not site.is_ordered:
@@ -214,11 +224,18 @@ def build_framework(structure: Structure, settings: BVSESettings | None = None) 
             f"{len(disordered)} framework site(s) are disordered or partially occupied (first: "
             f"site {disordered[0]}, {site.species.formula} at "
             f"{np.round(site.frac_coords, 4).tolist()}); BVSE needs an ordered framework: make "
-            "ordered supercells with `nasicon-sim build` (partial occupancy of the mobile ion "
+            "ordered supercells with `nasicon-sim build FORMULA --parent C2/c` or `--parent R-3c` "
+            "(partial occupancy of the mobile ion "
             "is fine)"
         )
     if not frac:
         raise StructureError(f"no framework atoms left after removing {mob_el}")
+    if _energy.MORSE not in kind:
+        sign = "anions" if mob_val > 0 else "cations"
+        raise StructureError(
+            f"the framework has no counter-ions of {settings.mobile_ion} ({sign}): the "
+            "bond-valence energy needs the ions that bind the mobile ion; check the structure "
+            "and the oxidation states (--oxi)")
     p_a_arr = np.array(p_a, dtype=float)
     kind_arr = np.array(kind, dtype=np.int64)
     scale = 1.0
@@ -293,7 +310,14 @@ def resolve_grid_shape(lattice: np.ndarray, settings: BVSESettings) -> tuple[int
     """The grid shape for a lattice: ``settings.grid_shape`` or from ``settings.spacing_A``."""
     if settings.grid_shape is not None:
         return settings.grid_shape
-    return grid_shape(lattice, settings.spacing_A)
+    shape = grid_shape(lattice, settings.spacing_A)
+    if min(shape) < MIN_GRID_POINTS:
+        raise StructureError(
+            f"a spacing of {settings.spacing_A:g} A gives a {shape[0]}x{shape[1]}x{shape[2]} "
+            f"grid on this cell, fewer than {MIN_GRID_POINTS} points along a lattice vector "
+            f"(the shortest is {min(np.linalg.norm(lattice, axis=1)):.3g} A); use a finer "
+            "spacing (--spacing)")
+    return shape
 
 
 def check_memory(shape: tuple[int, int, int], settings: BVSESettings) -> None:
@@ -304,7 +328,8 @@ def check_memory(shape: tuple[int, int, int], settings: BVSESettings) -> None:
         raise ResourceLimitError(
             f"a {shape[0]}x{shape[1]}x{shape[2]} grid ({n:,} points) needs about "
             f"{need / 1e9:.1f} GB, more than max_memory_GB = {settings.max_memory_GB:g}; use a "
-            "coarser spacing or raise the limit"
+            "coarser spacing (--spacing) or raise the limit (--max-memory-gb on the command "
+            "line, max_memory_GB in a study file)"
         )
 
 

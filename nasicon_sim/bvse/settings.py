@@ -17,6 +17,8 @@ from nasicon_sim.errors import NasiconSimError
 from nasicon_sim.units import COULOMB_EV_A
 
 __all__ = [
+    "MAX_SPACING_A",
+    "MIN_GRID_POINTS",
     "BVLAIN_COULOMB_EV_A",
     "COULOMB_CONSTANTS",
     "BVSESettings",
@@ -30,6 +32,13 @@ BVLAIN_COULOMB_EV_A: float = 14.4
 
 #: Names accepted by :attr:`BVSESettings.coulomb_constant` and their values (eV Angstrom).
 COULOMB_CONSTANTS: dict[str, float] = {"bvlain": BVLAIN_COULOMB_EV_A, "codata": COULOMB_EV_A}
+
+#: Coarsest grid spacing accepted (Angstrom). Na sites are about 3 Angstrom apart and the grid
+#: error of a threshold is already about 0.2 eV at 0.4 Angstrom (docs/guide/bvse.md); beyond
+#: 0.5 Angstrom the grid no longer resolves the network that refinement starts from.
+MAX_SPACING_A: float = 0.5
+#: Fewest grid points along any lattice vector for a spacing-derived grid.
+MIN_GRID_POINTS: int = 4
 
 _ION_RE = re.compile(r"^\s*([A-Z][a-z]?)\s*(\d*)\s*([+-])\s*$")
 
@@ -89,6 +98,13 @@ class BVSESettings:
         bvlain's choice and the default.
     network_margin_eV : float
         The migration network covers energies up to the 3D percolation threshold plus this.
+    refine_window_eV : float
+        Every link of the migration network whose grid saddle is at most the grid 3D
+        threshold plus this is refined to its continuous saddle, and the refined thresholds
+        are computed from those (:func:`nasicon_sim.bvse.refine.refine_network`). Must cover
+        the grid error of the spacing (about 0.2 eV at 0.4 Angstrom, docs/guide/bvse.md).
+    grid_tolerance_eV : float
+        The result warns when a grid threshold and its refined value differ by more than this.
     merge_depth_eV : float
         Minima whose basin is shallower than this (saddle minus minimum) are merged into
         their neighbour when sites are reported (topological persistence).
@@ -115,6 +131,8 @@ class BVSESettings:
     grid_shape: tuple[int, int, int] | None = None
     connectivity: int = 26
     network_margin_eV: float = 0.5
+    refine_window_eV: float = 0.5
+    grid_tolerance_eV: float = 0.02
     merge_depth_eV: float = 0.01
     label_max_distance_A: float = 1.0
     threads: int | None = None
@@ -129,6 +147,10 @@ class BVSESettings:
                 raise NasiconSimError(f"{name} must be a positive number, got {value!r}")
 
         positive("spacing_A", self.spacing_A)
+        if self.spacing_A > MAX_SPACING_A:
+            raise NasiconSimError(
+                f"spacing_A = {self.spacing_A:g} A is coarser than {MAX_SPACING_A:g} A, which "
+                "cannot resolve the sites (Na sites are about 3 A apart); use 0.1-0.4 A")
         positive("morse_prefactor", self.morse_prefactor)
         positive("screening_factor", self.screening_factor)
         positive("tail_tolerance_eV", self.tail_tolerance_eV)
@@ -136,7 +158,8 @@ class BVSESettings:
         positive("label_max_distance_A", self.label_max_distance_A)
         if self.cutoff_A is not None:
             positive("cutoff_A", self.cutoff_A)
-        for name in ("network_margin_eV", "merge_depth_eV"):
+        for name in ("network_margin_eV", "merge_depth_eV", "refine_window_eV",
+                     "grid_tolerance_eV"):
             value = getattr(self, name)
             if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
                 raise NasiconSimError(f"{name} must be a non-negative number, got {value!r}")
@@ -162,9 +185,9 @@ class BVSESettings:
         """The Coulomb constant in use (eV Angstrom)."""
         return COULOMB_CONSTANTS[self.coulomb_constant]
 
-    #: Fields that change how a result is computed but not the result (threads, memory
-    #: limit, whether the grid is kept): leave them out of content hashes.
-    NON_PHYSICAL_FIELDS = ("threads", "max_memory_GB", "keep_landscape")
+    #: Fields that change how a result is computed or reported but not the result (threads,
+    #: memory limit, whether the grid is kept, when to warn): leave them out of content hashes.
+    NON_PHYSICAL_FIELDS = ("threads", "max_memory_GB", "keep_landscape", "grid_tolerance_eV")
 
     def as_dict(self, physical_only: bool = False) -> dict:
         """JSON-able dict of the fields (``grid_shape`` as a list).

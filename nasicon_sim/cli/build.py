@@ -12,8 +12,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "build",
         help="build ordered supercells (random / ewald / sqs) of a disordered composition",
-        description="Build N ordered supercells of the C2/c parent for a NASICON composition, "
-        "write one CIF per configuration directly in DIR and DIR/manifest.json.",
+        description="Build N ordered supercells of a NASICON composition on the monoclinic "
+        "C2/c or the rhombohedral R-3c parent (chosen by composition unless --parent), write "
+        "one CIF per configuration directly in DIR and DIR/manifest.json.",
     )
     p.add_argument("formula", metavar="FORMULA", help="e.g. Na3.5Zr1.0Ti0.5Lu0.5Si2PO12")
     size = p.add_mutually_exclusive_group()
@@ -33,6 +34,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="largest supercell, atoms (default 500)")
     p.add_argument("--max-deviation", type=float, default=None,
                    help="largest rounding of an amount per formula unit (default 0.05)")
+    p.add_argument("--parent", choices=("auto", "C2/c", "R-3c"), default="auto",
+                   help="parent cell: monoclinic C2/c (Hong 1976) or rhombohedral R-3c (Boilot "
+                   "1988); auto (default) takes C2/c when Na per formula unit is 2.8-3.6 and "
+                   "R-3c otherwise (von Alpen et al. 1981; Zuo et al. 2026), and prints why")
     p.add_argument("--mix-tetrahedral", action="store_true",
                    help="mix Si/P over all T positions even for Si2P (default: Hong's order)")
     p.add_argument("--na-min-distance", type=float, default=None, metavar="ANGSTROM",
@@ -67,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
     from nasicon_sim.io.write import EnsembleWriter
     from nasicon_sim.structure.ensemble import build_ensemble, method_settings, prepare_build
     from nasicon_sim.structure.ordering import AnnealSchedule
-    from nasicon_sim.structure.parent import load_parent
+    from nasicon_sim.structure.parent import load_reference
     from nasicon_sim.structure.supercell import supercell_matrix_from_string
 
     comp = parse_nasicon(args.formula, variables=parse_assignments(args.var, "--var"),
@@ -95,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
         _import_icet()
     plan = prepare_build(comp, supercell=supercell, n_cells=args.n_cells, min_atoms=args.min_atoms,
                          mix_tetrahedral=True if args.mix_tetrahedral else None,
-                         vegard=args.vegard, **options)
+                         vegard=args.vegard, parent=args.parent, **options)
     choice = plan.choice
     schedule = AnnealSchedule(n_sweeps=args.sweeps) if args.sweeps else None
     print(f"composition  {choice.requested.formula_pretty}")
@@ -107,7 +112,7 @@ def run(args: argparse.Namespace) -> int:
     for note in choice.notes:
         print(f"note         {note}")
     if args.vegard:
-        parent_abc = np.array(load_parent().lattice.abc)
+        parent_abc = np.array(load_reference(choice.parent).lattice.abc)
         abc = parent_abc * plan.sites.lattice_scale
         print(f"vegard       scale {plan.sites.lattice_scale:.5f}: parent cell a b c = "
               + " ".join(f"{x:.4f}" for x in abc) + " A (unscaled "

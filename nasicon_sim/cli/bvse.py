@@ -61,14 +61,19 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _print_table(d: dict) -> None:
     print(f"{d['formula']}  mobile ion {d['mobile_ion']}  grid {'x'.join(map(str, d['grid_shape']))}"
           f" ({d['n_grid_points']:,} points, spacing <= {d['spacing_A']} A)")
-    print(f"{'':6}{'grid (eV)':>12}{'refined (eV)':>14}   bottleneck")
+    print(f"{'':6}{'grid (eV)':>12}{'refined (eV)':>14}   bottleneck (refined network)")
     paths = {p["dimension"]: p for p in d["paths"]}
+    critical = (d.get("metadata", {}).get("refinement") or {}).get("bottleneck_links") or []
     for dim in (1, 2, 3):
         grid = d[f"E_{dim}D_eV"]
         ref = d[f"E_{dim}D_refined_eV"]
         bott = ""
-        if dim in paths:
+        link = None
+        if dim <= len(critical) and critical[dim - 1] is not None:
+            link = d["links"][critical[dim - 1]]
+        elif dim in paths:
             link = paths[dim]["bottleneck"]
+        if link is not None:
             names = [x if x is not None else f"site{i}" for x, i in
                      zip(link["labels"], (link["site_a"], link["site_b"]))]
             bott = (f"{names[0]}-{names[1]} at "
@@ -80,15 +85,31 @@ def _print_table(d: dict) -> None:
         label = s["label"] or "-"
         extra = f" {s['wyckoff']}" if s["wyckoff"] else ""
         flag = " interstitial" if s["interstitial"] else ""
-        print(f"  {s['index']:3d} {label:>8}{extra:<5} E = {s['energy_eV']:.4f} eV at "
+        ref = s.get("energy_refined_eV")
+        ref_s = f" (refined {ref:.4f})" if ref is not None else ""
+        print(f"  {s['index']:3d} {label:>8}{extra:<5} E = {s['energy_eV']:.4f} eV{ref_s} at "
               f"({', '.join(f'{x:.3f}' for x in s['frac_coords'])}){flag}")
+    warning = (d.get("metadata", {}).get("refinement") or {}).get("warning")
+    if warning:
+        print(f"note: {warning}")
 
 
 def run(args: argparse.Namespace) -> int:
+    import math
+
     from nasicon_sim.bvse import BVSESettings, analyse
+    from nasicon_sim.bvse.settings import MAX_SPACING_A
+    from nasicon_sim.errors import NasiconSimError
     from nasicon_sim.io.read import read_structure
     from nasicon_sim.structure.supercell import parent_sites_of
 
+    if not (math.isfinite(args.spacing) and 0 < args.spacing <= MAX_SPACING_A):
+        raise NasiconSimError(
+            f"--spacing must be a grid spacing in Angstrom above 0 and at most {MAX_SPACING_A:g} "
+            f"(coarser grids cannot resolve the sites), got {args.spacing:g}; 0.1-0.4 is usual")
+    if not (math.isfinite(args.max_memory_gb) and args.max_memory_gb > 0):
+        raise NasiconSimError(f"--max-memory-gb must be a positive number of GB, got "
+                              f"{args.max_memory_gb:g}")
     settings = BVSESettings(
         spacing_A=args.spacing, mobile_ion=args.mobile_ion, morse_prefactor=args.morse_prefactor,
         screening_factor=args.screening_factor, radii=args.radii,

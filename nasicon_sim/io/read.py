@@ -42,8 +42,10 @@ if TYPE_CHECKING:
     from pymatgen.core import Structure
 
 __all__ = [
+    "MIN_ATOM_DISTANCE_A",
     "OXIDATION_SOURCES",
     "assign_oxidation_states",
+    "check_geometry",
     "detect_format",
     "read_structure",
 ]
@@ -52,6 +54,10 @@ logger = logging.getLogger(__name__)
 
 #: Values of ``structure.properties["oxidation_states_source"]``.
 OXIDATION_SOURCES = ("file", "nasicon", "bvanalyzer", "override")
+
+#: Two fully occupied atoms closer than this (Angstrom) are an error in the input (the shortest
+#: bonds of oxides, P-O and Si-O, are about 1.5 Angstrom; O-H 0.96 Angstrom).
+MIN_ATOM_DISTANCE_A: float = 0.5
 
 _BUILDER_LABEL = re.compile(r"^(?P<parent>[A-Z][a-z]?\d+)_(?P<n>\d+)$")
 
@@ -136,20 +142,27 @@ def _restore_cif_site_map(structure: Structure, path: Path) -> Structure:
         matches = [matches[i] for i in order]
     parent_labels = [m.group("parent") for m in matches]
     structure.add_site_property("parent_label", parent_labels)
-    from nasicon_sim.structure.parent import load_parent, sublattice_of
+    from nasicon_sim.structure.parent import PARENT_NAME, PARENTS, load_reference, sublattice_of
 
-    parent = load_parent()
-    wyckoff_of = dict(zip(parent.site_properties["label"], parent.site_properties["wyckoff"]))
-    if all(lab in wyckoff_of for lab in parent_labels):
+    meta = _cif_metadata(path)
+    parent_name = (meta or {}).get("parent", PARENT_NAME)
+    parent = None
+    if parent_name in PARENTS.values():  # the parent it was built on (C2/c or R-3c)
+        parent = load_reference(parent_name)
+    else:
+        logger.warning("%s: unknown parent %r in the metadata; no Wyckoff positions restored",
+                       path, parent_name)
+    wyckoff_of = {} if parent is None else dict(zip(parent.site_properties["label"],
+                                                    parent.site_properties["wyckoff"]))
+    if wyckoff_of and all(lab in wyckoff_of for lab in parent_labels):
         structure.add_site_property("wyckoff", [wyckoff_of[lab] for lab in parent_labels])
     structure.add_site_property(
         "sublattice",
         [sublattice_of(next(iter(site.species)).symbol) for site in structure])
-    meta = _cif_metadata(path)
     if meta is not None:
         structure.properties["nasicon_sim"] = meta
         matrix = meta.get("supercell_matrix")
-        if matrix is not None and meta.get("parent", "NZSP_C2c") == "NZSP_C2c" \
+        if matrix is not None and parent is not None \
                 and all(lab in wyckoff_of for lab in parent_labels):
             from nasicon_sim.structure.supercell import parent_indices_of
 
@@ -257,6 +270,62 @@ def _bvanalyzer_states(structure: Structure) -> list | None:
         return None
 
 
+def check_geometry(structure: Structure, name: str = "the structure") -> None:
+    """Refuse a cell or atom positions that cannot be a crystal.
+
+    Checks that the lattice and every coordinate are finite, the cell has volume, and no two
+    atoms overlap: closer than :data:`MIN_ATOM_DISTANCE_A`, periodic images included, unless
+    they are alternatives of a disordered site (their occupancies sum to at most 1).
+
+    Parameters
+    ----------
+    structure : pymatgen.core.Structure
+    name : str
+        How to call the structure in the message (e.g. its file name).
+
+    Raises
+    ------
+    StructureError
+        Naming the first problem found.
+
+    Examples
+    --------
+    >>> from pymatgen.core import Lattice, Structure
+    >>> check_geometry(Structure(Lattice.cubic(5), ["Na", "Cl"], [[0, 0, 0], [0.5, 0.5, 0.5]]))
+    >>> check_geometry(Structure(Lattice.cubic(5), ["Zr", "O"], [[0, 0, 0], [0, 0, 0.02]]))
+    Traceback (most recent call last):
+    ...
+    nasicon_sim.errors.StructureError: the structure: atoms 0 (Zr) and 1 (O) overlap (0.100 A apart, less than 0.5 A); fix the coordinates
+    """
+    lattice = np.asarray(structure.lattice.matrix, dtype=float)
+    if not np.all(np.isfinite(lattice)):
+        raise StructureError(f"{name}: the lattice has non-finite entries")
+    with np.errstate(all="ignore"):
+        volume = abs(float(np.linalg.det(lattice)))
+    if not (np.isfinite(volume) and volume > 1e-6):
+        raise StructureError(f"{name}: the cell has no volume (lattice vectors are dependent)")
+    frac = np.array([site.frac_coords for site in structure], dtype=float).reshape(-1, 3)
+    with np.errstate(all="ignore"):
+        bad = ~np.all(np.isfinite(frac), axis=1) | np.any(np.abs(frac) > 1e6, axis=1)
+    if np.any(bad):
+        i = int(np.flatnonzero(bad)[0])
+        raise StructureError(
+            f"{name}: atom {i} ({structure[i].species_string}) has a non-finite or absurd "
+            f"fractional coordinate {frac[i].tolist()}; {int(bad.sum())} atom(s) in all")
+    occ = np.array([float(sum(site.species.values())) for site in structure])
+    i_idx, j_idx, _, dist = structure.get_neighbor_list(MIN_ATOM_DISTANCE_A)
+    for i, j, d in zip(i_idx, j_idx, dist):
+        if occ[i] + occ[j] <= 1.0 + 1e-3:  # alternatives of one disordered position
+            continue
+        i, j = (int(i), int(j)) if i <= j else (int(j), int(i))
+        what = f"atoms {i} ({structure[i].species_string}) and {j} " \
+            f"({structure[j].species_string})" if i != j else \
+            f"atom {i} ({structure[i].species_string}) and its own periodic image"
+        raise StructureError(
+            f"{name}: {what} overlap ({float(d):.3f} A apart, less than "
+            f"{MIN_ATOM_DISTANCE_A:g} A); fix the coordinates")
+
+
 def assign_oxidation_states(
     structure: Structure, overrides: Mapping[str, float] | None = None
 ) -> Structure:
@@ -281,6 +350,12 @@ def assign_oxidation_states(
     """
     overrides = dict(overrides or {})
     elements = {el.symbol for el in structure.composition.element_composition}
+    from pymatgen.core.periodic_table import Element
+
+    not_elements = sorted(el for el in overrides if not Element.is_valid_symbol(str(el)))
+    if not_elements:
+        raise OxidationStateError(
+            f"--oxi names {', '.join(not_elements)}, which is not a chemical element")
     unknown = sorted(set(overrides) - elements)
     if unknown:
         raise OxidationStateError(
@@ -353,7 +428,8 @@ def read_structure(
     Raises
     ------
     StructureError
-        Missing or unreadable file, unknown format, a site map that does not fit.
+        Missing or unreadable file, unknown format, a site map that does not fit, non-finite
+        coordinates or overlapping atoms (:func:`check_geometry`).
     OxidationStateError
         Oxidation states cannot be assigned.
 
@@ -375,6 +451,7 @@ def read_structure(
     structure = readers[fmt](path)
     if len(structure) == 0:
         raise StructureError(f"{path} contains no atoms")
+    check_geometry(structure, str(path))
     sidecar = _sidecar(path, fmt, site_map)
     if sidecar is not None:
         from nasicon_sim.io.sitemap import apply_site_map, read_site_map

@@ -225,9 +225,10 @@ class BuildPlan:
         c = self.choice
         lattice = self.sites.lattice_matrix
         return {
-            "parent": PARENT_NAME,
+            "parent": c.parent,
             "tetrahedral": c.tetrahedral,
-            **({"disorder_reference": MIXED_PARENT_NAME} if c.tetrahedral == "mixed" else {}),
+            **({"disorder_reference": MIXED_PARENT_NAME}
+               if c.tetrahedral == "mixed" and c.parent == PARENT_NAME else {}),
             "supercell_matrix": [list(row) for row in c.matrix],
             "n_cells": c.n_cells,
             "composition": c.realised.formula,
@@ -263,6 +264,7 @@ def prepare_build(
     mix_tetrahedral: bool | None = None,
     vegard: bool = False,
     na_min_distance_A: float = NA_MIN_DISTANCE_A,
+    parent: str | None = None,
 ) -> BuildPlan:
     """Choose the supercell, list its positions and compute its Ewald matrix.
 
@@ -276,7 +278,7 @@ def prepare_build(
     matrix = supercell_matrix_from_string(supercell) if isinstance(supercell, str) else supercell
     choice = choose_supercell(
         comp, matrix=matrix, n_cells=n_cells, min_atoms=min_atoms, max_atoms=max_atoms,
-        max_deviation=max_deviation, mix_tetrahedral=mix_tetrahedral,
+        max_deviation=max_deviation, mix_tetrahedral=mix_tetrahedral, parent=parent,
     )
     scale = vegard_scale(choice.realised) if vegard else 1.0
     sites = supercell_sites(choice, na_min_distance_A=na_min_distance_A, lattice_scale=scale)
@@ -420,6 +422,7 @@ def build_ensemble(
     callback: Callable[[Configuration], None] | None = None,
     plan: BuildPlan | None = None,
     start: int = 0,
+    parent: str | None = None,
 ) -> Ensemble:
     """Build N ordered supercells of a (disordered) NASICON composition.
 
@@ -444,6 +447,9 @@ def build_ensemble(
         :func:`~nasicon_sim.structure.supercell.choose_supercell`).
     mix_tetrahedral : bool or None
         Si/P mixing (``None``: only when the T site is not Si2P).
+    parent : {"C2/c", "R-3c", "auto"} or None
+        Parent cell; chosen by composition when None (see
+        :func:`~nasicon_sim.structure.supercell.choose_parent`).
     vegard : bool, default False
         Scale the cell with the mean M-site radius (:mod:`~nasicon_sim.structure.vegard`).
     na_min_distance_A : float, default 2.5
@@ -499,6 +505,7 @@ def build_ensemble(
         plan = prepare_build(
             composition, supercell=supercell, n_cells=n_cells, min_atoms=min_atoms,
             max_atoms=max_atoms, max_deviation=max_deviation, mix_tetrahedral=mix_tetrahedral,
+            parent=parent,
             vegard=vegard, na_min_distance_A=na_min_distance_A,
         )
     attempts_cap = n if not dedup else (int(max_attempts) if max_attempts else 10 * n)

@@ -31,18 +31,33 @@ if TYPE_CHECKING:
     from pymatgen.core import Structure
 
 __all__ = [
+    "PARENTS",
     "PARENT_NAME",
+    "RHOMBOHEDRAL_PARENT_NAME",
     "REFERENCE_OXIDATION_STATES",
     "list_reference_structures",
     "load_parent",
     "load_reference",
     "read_annotated_cif",
     "reference_structures_dir",
+    "rhombohedral_z4",
     "sublattice_of",
 ]
 
 #: Name of the default parent structure (file stem in ``structures/``).
 PARENT_NAME = "NZSP_C2c"
+#: Name of the rhombohedral parent: Boilot et al.'s R-3c NZSP (``structures/NZSP_R-3c.cif``)
+#: re-expressed in a Z = 4 cell of the C2/c parent's shape (see :func:`rhombohedral_z4`).
+RHOMBOHEDRAL_PARENT_NAME = "NZSP_R-3c_Z4"
+#: Builder parents by space group.
+PARENTS: Mapping[str, str] = {"C2/c": PARENT_NAME, "R-3c": RHOMBOHEDRAL_PARENT_NAME}
+
+#: The Z = 4 cell of R-3c NASICON in the shape of the C2/c cell: rows are its lattice vectors
+#: in the primitive rhombohedral vectors of the hexagonal setting (found by matching the
+#: C2/c parent's lengths and angles; det 2, two primitive cells).
+_R3C_Z4_IN_PRIMITIVE = ((-2, 1, 1), (0, -1, 1), (1, 0, 0))
+#: Primitive rhombohedral vectors (obverse setting) in hexagonal fractional coordinates.
+_RHOMBOHEDRAL_PRIMITIVE = ((2 / 3, 1 / 3, 1 / 3), (-1 / 3, 1 / 3, 1 / 3), (-1 / 3, -2 / 3, 1 / 3))
 
 #: Formal oxidation states of the reference frameworks.
 REFERENCE_OXIDATION_STATES: Mapping[str, int] = {
@@ -69,7 +84,8 @@ def reference_structures_dir() -> Path:
 
 
 def list_reference_structures() -> list[str]:
-    """Names (file stems) of the reference CIFs."""
+    """Names (file stems) of the reference CIFs (:func:`load_reference` also knows the derived
+    :data:`RHOMBOHEDRAL_PARENT_NAME`)."""
     return sorted(p.stem for p in reference_structures_dir().glob("*.cif"))
 
 
@@ -175,8 +191,64 @@ def read_annotated_cif(
     return structure
 
 
+def rhombohedral_z4(hexagonal: Structure) -> Structure:
+    """R-3c NASICON (hexagonal axes, Z = 6) re-expressed in a Z = 4 cell shaped like C2/c.
+
+    The C2/c NZSP cell is a slightly distorted supercell of two primitive rhombohedral cells;
+    this is that supercell of the undistorted R-3c structure (a 15.71, b 9.07, c 9.28 A,
+    beta 124.4 deg for Boilot's cell against 15.59, 9.03, 9.21 A, 123.7 deg for Hong's C2/c),
+    so it holds the same positions per cell as the C2/c parent: 16 Na (Na1 6b + Na2 18e),
+    8 M (12c), 12 T (one 18e site, Si/P mixed) and 48 O. The split mid-Na 36f positions
+    (``Na3mid``, occupancy 0.11, 1.75-1.93 A from Na1/Na2 and never occupied together with
+    them) are left out: the builder occupies Na1 and Na2; the BVSE landscape still shows the
+    mid-Na minima. Site properties (label, Wyckoff position in the hexagonal setting,
+    sublattice) are carried over.
+
+    Parameters
+    ----------
+    hexagonal : pymatgen.core.Structure
+        The annotated R-3c structure (:func:`read_annotated_cif` of ``NZSP_R-3c.cif``).
+
+    Returns
+    -------
+    pymatgen.core.Structure
+        84 sites, ordered by the hexagonal structure's site order.
+    """
+    import numpy as np
+    from pymatgen.core import Lattice, Structure
+
+    hex_lat = hexagonal.lattice.matrix
+    vectors = np.array(_R3C_Z4_IN_PRIMITIVE, float) @ np.array(_RHOMBOHEDRAL_PRIMITIVE)
+    lattice = vectors @ hex_lat
+    inv = np.linalg.inv(lattice)
+    shifts = np.array([(i, j, k) for i in range(-3, 4) for j in range(-3, 4)
+                       for k in range(-3, 4)], float)
+    species, frac, props = [], [], {key: [] for key in ("label", "wyckoff", "sublattice")}
+    site_props = hexagonal.site_properties
+    for idx, site in enumerate(hexagonal):
+        if site_props["label"][idx] == "Na3mid":
+            continue
+        images = ((site.frac_coords + shifts) @ hex_lat) @ inv
+        images = images[np.all((images > -1e-6) & (images < 1 - 1e-6), axis=1)]
+        kept: list[np.ndarray] = []
+        for f in np.round(images, 8) % 1.0:
+            if not any(np.allclose(f, g, atol=1e-5) for g in kept):
+                kept.append(f)
+        for f in kept:
+            species.append(site.species)
+            frac.append(f)
+            for key in props:
+                props[key].append(site_props[key][idx])
+    out = Structure(Lattice(lattice), species, frac, site_properties=props,
+                    labels=props["label"])
+    out.properties["derived_from"] = "NZSP_R-3c.cif (Boilot, Collin, Colomban 1988)"
+    return out
+
+
 @lru_cache(maxsize=8)
 def _load_cached(name: str) -> Structure:
+    if name == RHOMBOHEDRAL_PARENT_NAME:
+        return rhombohedral_z4(_load_cached("NZSP_R-3c"))
     path = reference_structures_dir() / f"{name}.cif"
     if not path.is_file():
         known = ", ".join(list_reference_structures())

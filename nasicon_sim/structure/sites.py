@@ -25,7 +25,7 @@ import numpy as np
 
 from nasicon_sim.errors import StructureError, SublatticeError
 from nasicon_sim.structure.na_contacts import NA_MIN_DISTANCE_A, exclusion_pairs, max_na_placeable
-from nasicon_sim.structure.parent import PARENT_NAME, load_reference
+from nasicon_sim.structure.parent import load_reference
 from nasicon_sim.structure.supercell import (
     VACANCY,
     SupercellChoice,
@@ -164,7 +164,7 @@ def supercell_sites(
     """
     if not (lattice_scale > 0 and np.isfinite(lattice_scale)):
         raise StructureError(f"lattice scale must be a positive number, got {lattice_scale!r}")
-    parent = load_reference(PARENT_NAME)
+    parent = load_reference(choice.parent)
     matrix = np.array(choice.matrix, dtype=int)
     frac, index = supercell_positions(parent.frac_coords, matrix)
     props = parent.site_properties

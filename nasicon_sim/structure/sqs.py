@@ -23,7 +23,7 @@ import numpy as np
 
 from nasicon_sim.errors import OptionalDependencyError, StructureError, SublatticeError
 from nasicon_sim.structure.na_contacts import violations
-from nasicon_sim.structure.parent import PARENT_NAME, load_reference
+from nasicon_sim.structure.parent import load_reference
 from nasicon_sim.structure.sites import SupercellSites
 
 logger = logging.getLogger(__name__)
@@ -48,7 +48,7 @@ def _import_icet():
 
 def _allowed_symbols(sites: SupercellSites) -> list[list[str]]:
     """Allowed species of each parent site (icet's chemical_symbols)."""
-    parent = load_reference(PARENT_NAME)
+    parent = load_reference(sites.choice.parent)
     by_parent: dict[int, set[str]] = {}
     for k in range(sites.n_positions):
         by_parent.setdefault(int(sites.parent_index[k]), set())
@@ -69,7 +69,7 @@ def _atoms(lattice_matrix, frac_coords, symbols):
 def _cluster_space(sites: SupercellSites, cutoffs: Sequence[float]):
     from icet import ClusterSpace
 
-    parent = load_reference(PARENT_NAME)
+    parent = load_reference(sites.choice.parent)
     allowed = _allowed_symbols(sites)
     scale = sites.lattice_scale
     prim = _atoms(parent.lattice.matrix * scale, parent.frac_coords, [a[0] for a in allowed])

@@ -48,7 +48,12 @@ from nasicon_sim.composition import (
     compose,
 )
 from nasicon_sim.errors import StructureError, SublatticeError, SupercellError
-from nasicon_sim.structure.parent import PARENT_NAME, load_reference
+from nasicon_sim.structure.parent import (
+    PARENT_NAME,
+    PARENTS,
+    RHOMBOHEDRAL_PARENT_NAME,
+    load_reference,
+)
 
 if TYPE_CHECKING:
     from pymatgen.core import Structure
@@ -62,7 +67,9 @@ __all__ = [
     "FORMULA_UNITS_PER_CELL",
     "MIXED_PARENT_NAME",
     "VACANCY",
+    "MONOCLINIC_NA_RANGE",
     "SupercellChoice",
+    "choose_parent",
     "choose_supercell",
     "exact_site_counts",
     "optimal_supercell_matrix",
@@ -90,6 +97,50 @@ DEFAULT_MAX_DEVIATION: float = 0.05
 #: Positions per parent cell on each sublattice (Hong 1976, C2/c, Z = 4).
 _POSITIONS_PER_CELL: Mapping[str, int] = {"Na": 16, "M": 8, "T": 12, "O": 48}
 _ORDERED_T = {"Si": 2.0, "P": 1.0}
+#: Na per formula unit within which the builder takes the monoclinic C2/c parent; R-3c outside.
+#: Na(1+x)Zr2Si(x)P(3-x)O12 is monoclinic at room temperature for 1.8 <= x <= 2.2, i.e. Na
+#: 2.8-3.2 (U. von Alpen, M. F. Bell, H. H. Hofer, Solid State Ionics 3/4 (1981) 215,
+#: doi:10.1016/0167-2738(81)90086-1); NaZr2P3O12 and Na4Zr2Si3O12 are rhombohedral. Substituted
+#: compositions with Na 3.0-3.6 are monoclinic too: Na3Zr1.5Sc0.5Si1.5P1.5O12 (Subramanian et
+#: al. 1985, structures/) and the Na3.5-3.6 multi-cation NASICONs of Zuo et al. 2026
+#: (doi:10.1039/d5ee06594a). A rule of thumb: force the parent with ``--parent``.
+MONOCLINIC_NA_RANGE: tuple[float, float] = (2.8, 3.6)
+
+
+def choose_parent(composition: NasiconComposition, parent: str | None = None) -> tuple[str, str]:
+    """The builder parent for a composition, and why.
+
+    Parameters
+    ----------
+    composition : NasiconComposition
+    parent : {"C2/c", "R-3c"} or None
+        Forced choice; ``None`` (or ``"auto"``) chooses by the Na content: C2/c when Na per
+        formula unit lies in :data:`MONOCLINIC_NA_RANGE`, else R-3c.
+
+    Returns
+    -------
+    (name, reason)
+        Reference name (:data:`~nasicon_sim.structure.parent.PARENTS`) and a sentence.
+
+    Examples
+    --------
+    >>> from nasicon_sim.composition import parse_nasicon
+    >>> choose_parent(parse_nasicon("Na3Zr2Si2PO12"))[0], choose_parent(parse_nasicon("NaZr2P3O12"))[0]
+    ('NZSP_C2c', 'NZSP_R-3c_Z4')
+    """
+    if parent not in (None, "auto"):
+        if parent not in PARENTS:
+            raise StructureError(f"unknown parent {parent!r}; use one of {', '.join(PARENTS)} "
+                                 "or auto (--parent)")
+        return PARENTS[parent], f"{parent} as requested"
+    na = float(composition.na)
+    lo, hi = MONOCLINIC_NA_RANGE
+    if lo - COUNT_TOLERANCE <= na <= hi + COUNT_TOLERANCE:
+        return PARENTS["C2/c"], (f"C2/c: Na {na:g} per formula unit is within {lo:g}-{hi:g}, "
+                                 "where NASICON is monoclinic (von Alpen et al. 1981; Zuo et "
+                                 "al. 2026)")
+    return PARENTS["R-3c"], (f"R-3c: Na {na:g} per formula unit is outside {lo:g}-{hi:g}, "
+                             "where NASICON is rhombohedral (von Alpen et al. 1981)")
 
 
 @dataclass(frozen=True)
@@ -122,6 +173,8 @@ class SupercellChoice:
         Atoms in the supercell (vacancies excluded).
     notes : tuple of str
         What was rounded or adjusted, in words.
+    parent : str
+        Reference name of the parent cell (``NZSP_C2c`` or ``NZSP_R-3c_Z4``).
     """
 
     matrix: tuple[tuple[int, int, int], ...]
@@ -135,10 +188,11 @@ class SupercellChoice:
     shape_deviation: float = field(compare=False)
     n_atoms: int
     notes: tuple[str, ...] = field(default=(), compare=False)
+    parent: str = PARENT_NAME
 
     def __hash__(self) -> int:
         counts = tuple((k, tuple(sorted(v.items()))) for k, v in self.site_counts.items())
-        return hash((self.matrix, self.tetrahedral, counts))
+        return hash((self.matrix, self.tetrahedral, counts, self.parent))
 
     @property
     def max_abs_deviation(self) -> float:
@@ -150,7 +204,7 @@ class SupercellChoice:
         return {
             "supercell_matrix": [list(row) for row in self.matrix],
             "n_cells": self.n_cells,
-            "parent": PARENT_NAME,
+            "parent": self.parent,
             "tetrahedral": self.tetrahedral,
             "requested_composition": self.requested.formula,
             "realised_composition": self.realised.formula,
@@ -163,7 +217,8 @@ class SupercellChoice:
         }
 
 
-def tetrahedral_mode(composition: NasiconComposition, mix_tetrahedral: bool | None = None) -> str:
+def tetrahedral_mode(composition: NasiconComposition, mix_tetrahedral: bool | None = None,
+                     parent: str = PARENT_NAME) -> str:
     """Whether Si/P stay ordered as in Hong's model (T site exactly Si2P) or mix.
 
     Parameters
@@ -184,6 +239,11 @@ def tetrahedral_mode(composition: NasiconComposition, mix_tetrahedral: bool | No
         ``mix_tetrahedral=False`` with a T site other than Si2P.
     """
     t = dict(composition.t_site)
+    if parent == RHOMBOHEDRAL_PARENT_NAME:  # one T site (18e): nothing to order
+        if mix_tetrahedral is False and len(t) > 1:
+            raise StructureError("the R-3c parent has one T site: Si/P cannot be ordered on it "
+                                 "(use --parent C2/c for Hong's ordered Si2/P1)")
+        return "mixed"
     ordered_ok = set(t) == set(_ORDERED_T) and all(
         abs(t[el] - v) <= COUNT_TOLERANCE for el, v in _ORDERED_T.items()
     )
@@ -486,6 +546,7 @@ def choose_supercell(
     max_atoms: int = DEFAULT_MAX_ATOMS,
     max_deviation: float = DEFAULT_MAX_DEVIATION,
     mix_tetrahedral: bool | None = None,
+    parent: str | None = None,
 ) -> SupercellChoice:
     """Choose a supercell of the parent cell for a composition (see the module docstring).
 
@@ -506,7 +567,10 @@ def choose_supercell(
         Largest accepted |realised - requested| amount per formula unit when the
         composition must be rounded. ``0`` accepts exact supercells only.
     mix_tetrahedral : bool or None
-        See :func:`parent_name_for`.
+        See :func:`tetrahedral_mode`.
+    parent : {"C2/c", "R-3c", "auto"} or None
+        Parent cell; by composition when None or ``"auto"`` (:func:`choose_parent`). Both
+        have Z = 4 and the same positions per sublattice, so the counts do not depend on it.
 
     Returns
     -------
@@ -527,10 +591,11 @@ def choose_supercell(
     >>> c.n_cells, dict(c.site_counts["M"])
     (1, {'Zr': 4, 'Ti': 2, 'Lu': 2})
     """
-    tetrahedral = tetrahedral_mode(composition, mix_tetrahedral)
+    parent_name, parent_reason = choose_parent(composition, parent)
+    tetrahedral = tetrahedral_mode(composition, mix_tetrahedral, parent_name)
     if max_atoms < 1:
         raise SupercellError(f"max_atoms must be positive, got {max_atoms}")
-    lattice = load_reference(PARENT_NAME).lattice.matrix
+    lattice = load_reference(parent_name).lattice.matrix
     if matrix is not None:
         given = np.asarray(matrix)
         sizes = [_check_matrix(given)]
@@ -596,7 +661,7 @@ def choose_supercell(
         from ase.build.supercells import eval_shape_deviation
 
         mat, score = given, float(eval_shape_deviation(given @ lattice))
-    notes: list[str] = []
+    notes: list[str] = [f"parent {parent_reason}"]
     if not exact:
         shown = ", ".join(f"{el} {v:+.4f}" for el, v in deviation.items() if abs(v) > 1e-12)
         notes.append(
@@ -604,8 +669,13 @@ def choose_supercell(
             f"formula unit {shown}; Na adjusted for charge neutrality"
         )
         logger.warning("%s: %s", composition.formula_pretty, notes[-1])
-    if tetrahedral == "mixed":
-        notes.append(f"Si/P mixed over all 12 T positions per cell (as in {MIXED_PARENT_NAME})")
+    t_present = sorted(el for el, n in counts["T"].items() if n > 0)
+    if len(t_present) == 1:
+        notes.append(f"T site all {t_present[0]}")
+    elif tetrahedral == "mixed":
+        where = "the one 18e T site of R-3c" if parent_name == RHOMBOHEDRAL_PARENT_NAME else \
+            f"as in {MIXED_PARENT_NAME}"
+        notes.append(f"{'/'.join(t_present)} mixed over all 12 T positions per cell ({where})")
     n_atoms = sum(n for sp in counts.values() for el, n in sp.items() if el != VACANCY)
     return SupercellChoice(
         matrix=tuple(tuple(int(v) for v in row) for row in mat),
@@ -619,6 +689,7 @@ def choose_supercell(
         shape_deviation=score,
         n_atoms=n_atoms,
         notes=tuple(notes),
+        parent=parent_name,
     )
 
 
