@@ -38,6 +38,7 @@ from nasicon_sim.crosscheck import (
 )
 from nasicon_sim.errors import NasiconSimError
 from nasicon_sim.executors import run_tasks
+from nasicon_sim.io.atomic import clean_stale_temporaries
 from nasicon_sim.store import ResultsStore, structure_fingerprint, task_hash
 from nasicon_sim.study import Study, StudyComposition
 
@@ -401,6 +402,9 @@ def run_study(
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     store = ResultsStore(store_url or out_dir / "results.db")
+    for directory in (out_dir, out_dir / "figures"):  # left by a run killed while writing
+        for path in clean_stale_temporaries(directory):
+            log.info("removed %s, left by an interrupted write", path)
 
     tasks: list[ConfigTask] = []
     structures: dict[str, Any] = {}
