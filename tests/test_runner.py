@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from nasicon_sim.errors import NasiconSimError
 from nasicon_sim.runner import run_study
 from nasicon_sim.store import ResultsStore
 from nasicon_sim.study import load_study
@@ -130,16 +131,46 @@ def test_rerun_recomputes_nothing_and_gives_the_same_numbers(finished):
 
 
 def test_more_configurations_reuse_the_first_ones(finished, tmp_path):
+    """Configuration k does not depend on the ensemble size (SeedSequence(seed, spawn_key=(k,))),
+    so raising n_configurations from 2 to 3 computes only the third of each composition."""
     study, _, out = finished
     import shutil
     from dataclasses import replace
 
     copy = tmp_path / "out"
     shutil.copytree(out, copy)
+    before = barriers_by_key(ResultsStore(copy / "results.db"))
     bigger = replace(study, ensemble=replace(study.ensemble, n_configurations=3))
-    # a different n changes the ensemble definition, hence every key: nothing is silently reused
     res = run_study(bigger, copy, workers=1, progress=False, report=False)
-    assert res.run.n_computed == 9
+    assert res.run.n_computed == 3 and res.run.n_reused == 6
+    after = barriers_by_key(ResultsStore(copy / "results.db"))
+    assert {k: after[k] for k in before} == before and len(after) == 9
+    assert all(c.n_configurations == 3 for c in res.compositions)
+    # and the third configuration is the one a 3-ensemble built from scratch holds
+    from nasicon_sim.runner import _build
+
+    comp = study.compositions[1]
+    assert _build(bigger, comp, start=2)[2].structure == _build(bigger, comp)[2].structure
+
+
+def test_a_store_keyed_by_an_older_version_is_migrated_not_recomputed(finished, tmp_path):
+    """Rows keyed with the ensemble size (versions <= 0.1.0) get the current keys."""
+    import shutil
+
+    from nasicon_sim.runner import _legacy_task_key, task_keys
+
+    study, _, out = finished
+    copy = tmp_path / "old"
+    shutil.copytree(out, copy)
+    store = ResultsStore(copy / "results.db")
+    before = barriers_by_key(store)
+    for comp in study.compositions:
+        for i, key in enumerate(task_keys(study, comp)):
+            assert store.rekey(key, _legacy_task_key(study, comp, i, 2))
+    assert not any(k in store for c in study.compositions for k in task_keys(study, c))
+    res = run_study(study, copy, workers=1, progress=False, report=False)
+    assert res.run.n_computed == 0 and res.run.n_reused == 6
+    assert barriers_by_key(ResultsStore(copy / "results.db")) == before
 
 
 def test_killed_run_resumes_without_loss_or_recomputation(tmp_path):
@@ -199,7 +230,11 @@ def test_relaxation_in_a_study_keeps_both_analyses(tmp_path):
         + "[[composition]]" + text[2]  # ME1 only
     (d / "study.toml").write_text(text)
     study = load_study(d)
-    res = run_study(study, tmp_path / "out", workers=1, progress=False)
+    # the study names Python code: refused before any work unless the user allows plugins
+    with pytest.raises(NasiconSimError, match="--allow-plugins"):
+        run_study(study, tmp_path / "out", workers=1, progress=False)
+    assert not (tmp_path / "out").exists()
+    res = run_study(study, tmp_path / "out", workers=1, progress=False, allow_plugins=True)
     (comp,) = res.compositions
     assert comp.relaxation is not None and comp.relaxation["n_converged"] == 1
     store = ResultsStore(tmp_path / "out" / "results.db")
