@@ -18,6 +18,7 @@ The file format (see ``calculations/zuo2026/study.toml`` for a complete example)
 from __future__ import annotations
 
 import copy
+import os
 import re
 import sys
 from dataclasses import asdict, dataclass, field, fields, replace
@@ -271,7 +272,11 @@ def load_study(path: str | Path, profile: str | None = None) -> Study:
     path = Path(path)
     file = path / "study.toml" if path.is_dir() else path
     if not file.is_file():
-        raise DataError(f"no study definition at {file}")
+        if not os.path.lexists(file):
+            raise DataError(f"no study definition at {file}")
+        from nasicon_sim.io.read import require_file
+
+        require_file(file, DataError)  # a directory, a broken link, a link loop: says which
     try:
         raw = tomllib.loads(file.read_text())
     except tomllib.TOMLDecodeError as exc:
