@@ -173,6 +173,37 @@ def test_a_store_keyed_by_an_older_version_is_migrated_not_recomputed(finished, 
     assert barriers_by_key(ResultsStore(copy / "results.db")) == before
 
 
+def test_a_task_stored_twice_counts_once_in_the_report(finished, tmp_path):
+    """A store written by an older version can hold a task twice: the aggregate (and with it
+    the report's n and means) counts each task key once."""
+    import shutil
+    import sqlite3
+
+    import ase.db
+
+    from nasicon_sim.runner import RunSummary, aggregate
+
+    study, results, out = finished
+    copy = tmp_path / "dup"
+    shutil.copytree(out, copy)
+    db = copy / "results.db"
+    con = sqlite3.connect(db)
+    con.execute("DROP INDEX nasicon_sim_unique_task_hash")  # as in a store made before it
+    con.commit()
+    con.close()
+    raw = ase.db.connect(str(db), use_lock_file=False)
+    row = next(raw.select(label="ME1", index=0))
+    data = dict(row.data)
+    data["result"] = {**data["result"], "E_3D_eV": 9.0}  # a different number, same task
+    raw.write(row.toatoms(), key_value_pairs={**row.key_value_pairs, "E_3D_eV": 9.0}, data=data)
+    assert raw.count(task_hash=row.task_hash) == 2
+    run = RunSummary(n_tasks=0, n_computed=0, n_reused=0, failures=(), seconds=0.0,
+                     executor="test")
+    again = aggregate(study, ResultsStore(db), run, copy)
+    for a, b in zip(results.compositions, again.compositions):
+        assert b.n_configurations == 2 and a.barriers == b.barriers
+
+
 def test_killed_run_resumes_without_loss_or_recomputation(tmp_path):
     study_dir = tiny_study(tmp_path, n=4, spacing_A=0.25)  # ~1 s per task: time to kill
     out = tmp_path / "out"
