@@ -354,7 +354,7 @@ def migrate_task_keys(store: ResultsStore, study: Study) -> int:
     moved = 0
     for comp in study.compositions:
         current = set(task_keys(study, comp))
-        for row in list(store.rows(study=study.name, label=comp.label)):
+        for row in store.tags(study=study.name, label=comp.label):
             key, index = row.get("task_hash"), row.get("index")
             if key in current or not isinstance(index, int) or index < 0:
                 continue

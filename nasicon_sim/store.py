@@ -342,6 +342,13 @@ class ResultsStore:
         for row, _ in self._select(selection, atoms=False):
             yield row
 
+    def tags(self, **selection: Any) -> list[dict[str, Any]]:
+        """The key-value pairs (``task_hash``, ``label``, ``index`` ...) of the matching rows,
+        without reading their data (fast on large stores)."""
+        with self._reading():
+            return [dict(row.key_value_pairs)
+                    for row in self._db.select(columns=["id", "key_value_pairs"], **selection)]
+
     def records(self, **selection: Any) -> Iterator[tuple[dict[str, Any], Any]]:
         """Like :meth:`rows`, each with the structure it analysed as an :class:`ase.Atoms`."""
         yield from self._select(selection, atoms=True)
