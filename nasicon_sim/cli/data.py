@@ -89,8 +89,8 @@ FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 def spreadsheet_safe(text: str) -> str:
     """``text`` with a leading apostrophe if a spreadsheet would run it as a formula.
 
-    >>> spreadsheet_safe('=cmd|" /C calc"!A0'), spreadsheet_safe("doi:10.1/x")
-    ('\'=cmd|" /C calc"!A0', 'doi:10.1/x')
+    >>> spreadsheet_safe("=HYPERLINK(A1)"), spreadsheet_safe("doi:10.1/x")
+    ("'=HYPERLINK(A1)", 'doi:10.1/x')
     """
     stripped = text.strip()
     return "'" + stripped if stripped.startswith(FORMULA_TRIGGERS) else stripped
