@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import csv
 import itertools
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -23,14 +21,17 @@ from nasicon_sim.errors import (
 )
 from nasicon_sim.formula import parse_amounts
 
-ROOT = Path(__file__).resolve().parents[1]
 MULTIVALENT = "Ti Sn Nb V Cr Mo W Mn Fe Co Ni Cu Pb Ce Pr Eu Tb Yb Bi".split()  # 19
 
 
-def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "nasicon_sim", *args], capture_output=True,
-                          text=True, cwd=cwd, timeout=300,
-                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+def _cli(*args: str, cwd: Path, capsys) -> subprocess.CompletedProcess:
+    """Run the CLI in this process (``nasicon_sim.cli.main.main``), as a CompletedProcess."""
+    from nasicon_sim.cli.main import main
+
+    capsys.readouterr()
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return subprocess.CompletedProcess(list(args), code, out, err)
 
 
 def _formula(elements: list[str], na: float = 3.0) -> str:
@@ -120,21 +121,21 @@ def test_parsing_is_linear_in_length(monkeypatch):
     assert looked_at(long) <= 2.2 * looked_at(short)
 
 
-def test_describe_of_a_deeply_nested_formula_is_an_answer(tmp_path):
+def test_describe_of_a_deeply_nested_formula_is_an_answer(tmp_path, capsys):
     formula = "Na3Zr2" + "(" * 1000 + "Si2PO12" + ")" * 1000
-    proc = _cli("describe", formula, "--json", cwd=tmp_path)
+    proc = _cli("describe", formula, "--json", cwd=tmp_path, capsys=capsys)
     assert proc.returncode == 0, proc.stderr
     assert "RecursionError" not in proc.stderr
 
 
-def test_a_missing_variable_names_the_var_flag(tmp_path):
+def test_a_missing_variable_names_the_var_flag(tmp_path, capsys):
     with pytest.raises(FormulaError, match="--var x="):
         parse_amounts("Na1+xZr2SixP3-xO12")
-    proc = _cli("describe", "Na1+xZr2SixP3-xO12", cwd=tmp_path)
+    proc = _cli("describe", "Na1+xZr2SixP3-xO12", cwd=tmp_path, capsys=capsys)
     assert proc.returncode == 2 and "--var x=" in proc.stderr
 
 
-def test_not_a_file_says_what_it_is(tmp_path):
+def test_not_a_file_says_what_it_is(tmp_path, capsys):
     from nasicon_sim.io.read import read_structure
 
     loop = tmp_path / "loop.cif"
@@ -147,7 +148,7 @@ def test_not_a_file_says_what_it_is(tmp_path):
     for path, words in cases.items():
         with pytest.raises(StructureError, match=words):
             read_structure(path)
-    proc = _cli("bvse", str(loop), cwd=tmp_path)
+    proc = _cli("bvse", str(loop), cwd=tmp_path, capsys=capsys)
     assert proc.returncode == 2 and "symbolic link loop" in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
 
@@ -188,10 +189,10 @@ def test_a_hundred_thousand_bad_rows_make_a_short_message(tmp_path):
 
 @pytest.mark.parametrize("source", ['=cmd|" /C calc"!A0', "+1+1", "-2+3", "@SUM(A1:A2)",
                                     "\t=1+1"])
-def test_data_add_escapes_spreadsheet_formulas(tmp_path, source):
+def test_data_add_escapes_spreadsheet_formulas(tmp_path, source, capsys):
     table = tmp_path / "mine.csv"
     proc = _cli("data", "add", "Na3Zr2Si2PO12", "--label", "single_phase", f"--source={source}",
-                "--note", "=HYPERLINK(\"http://x\")", "--data", str(table), cwd=tmp_path)
+                "--note", "=HYPERLINK(\"http://x\")", "--data", str(table), cwd=tmp_path, capsys=capsys)
     assert proc.returncode == 0, proc.stderr
     rows = list(csv.DictReader(table.open()))
     assert rows[-1]["source"] == "'" + source.strip()
@@ -201,10 +202,10 @@ def test_data_add_escapes_spreadsheet_formulas(tmp_path, source):
             assert not cell.startswith(("=", "+", "-", "@", "\t", "\r"))
 
 
-def test_ordinary_sources_are_kept_as_written(tmp_path):
+def test_ordinary_sources_are_kept_as_written(tmp_path, capsys):
     table = tmp_path / "mine.csv"
     proc = _cli("data", "add", "Na3Zr2Si2PO12", "--label", "single_phase", "--source",
-                "doi:10.1039/d5ee06594a", "--data", str(table), cwd=tmp_path)
+                "doi:10.1039/d5ee06594a", "--data", str(table), cwd=tmp_path, capsys=capsys)
     assert proc.returncode == 0, proc.stderr
     assert list(csv.DictReader(table.open()))[-1]["source"] == "doi:10.1039/d5ee06594a"
 

@@ -10,8 +10,6 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -173,7 +171,9 @@ def test_damaged_store_is_one_line_and_left_unchanged(tmp_path, damage):
     assert after == before
 
 
-def test_cli_run_on_a_damaged_store_prints_one_line(tmp_path):
+def test_cli_run_on_a_damaged_store_prints_one_line(tmp_path, capsys):
+    from nasicon_sim.cli.main import main
+
     study = tmp_path / "s"
     study.mkdir()
     (study / "study.toml").write_text(
@@ -181,11 +181,11 @@ def test_cli_run_on_a_damaged_store_prints_one_line(tmp_path):
         '[[composition]]\nlabel = "NZSP"\nformula = "Na3Zr2Si2PO12"\n')
     out = tmp_path / "out"
     out.mkdir()
-    (out / "results.db").write_bytes(os.urandom(8192))
-    proc = subprocess.run([sys.executable, "-m", "nasicon_sim", "run", str(study), "-o", str(out),
-                           "--no-progress"], capture_output=True, text=True, cwd=ROOT,
-                          env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=300)
-    assert proc.returncode == 2
-    lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1, proc.stderr
+    damaged = os.urandom(8192)
+    (out / "results.db").write_bytes(damaged)
+    assert main(["run", str(study), "-o", str(out), "--no-progress"]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1, lines
     assert "results.db" in lines[0] and "damaged" in lines[0] and "nothing was changed" in lines[0]
+    assert (out / "results.db").read_bytes() == damaged
+    assert sorted(p.name for p in out.iterdir()) == ["results.db"]
