@@ -133,16 +133,18 @@ class ResultsStore:
         self.path: Path | None = None
         self._unique_index_checked = False
         if "://" not in self.url:
-            self.path = Path(self.url)
-            if self.path.exists() and not self.path.is_file():
+            path = Path(self.url)
+            if path.exists() and not path.is_file():
                 raise DataError(f"the results store {self.url!r} is not a file "
                                 "(give a file path with --store, or another --output)")
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._init_sqlite()
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if path.suffix == ".db":  # ase.db's SQLite backend (others: .json)
+                self.path = path
+                self._init_sqlite()
         try:
-            # no ase lock file: a writer killed while holding it would block every later run;
-            # SQLite's own transactions serialise the writers instead
-            self._db = ase.db.connect(self.url, append=True, use_lock_file=False)
+            # no ase lock file for SQLite: a writer killed while holding it would block every
+            # later run; SQLite's own transactions serialise the writers instead
+            self._db = ase.db.connect(self.url, append=True, use_lock_file=not self.is_sqlite)
         except ImportError as exc:
             raise DataError(
                 f"the results store {self.url!r} needs a database driver ({exc.name}): "
