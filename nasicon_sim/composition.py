@@ -17,13 +17,13 @@ chosen and reported in :attr:`NasiconComposition.notes`.
 from __future__ import annotations
 
 import csv
-import itertools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from types import MappingProxyType
+from typing import Any
 
 from nasicon_sim.errors import (
     ChargeBalanceError,
@@ -197,6 +197,93 @@ def _net_charge(
     return cations - 2.0 * OXYGEN_PER_FU
 
 
+#: Largest number of partial assignments the oxidation-state search visits before refusing.
+OXIDATION_SEARCH_BUDGET: int = 200_000
+#: Largest number of equally plausible alternative assignments listed in the notes.
+MAX_ALTERNATIVES_SHOWN: int = 5
+
+
+class _Budget:
+    """Counts search nodes; raises when the budget is spent."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.used = 0
+
+    def tick(self) -> None:
+        self.used += 1
+        if self.used > self.limit:
+            raise _BudgetSpent
+
+
+class _BudgetSpent(Exception):
+    pass
+
+
+def _balanced_at_rank(
+    contrib: list[list[float]], lo: list[float], hi: list[float], ranks_left: list[int],
+    base: float, rank: int, limit: int, budget: _Budget,
+) -> list[tuple[int, ...]]:
+    """State-index combinations of total rank ``rank`` (sum of indices) with |charge| <= tol,
+    in lexicographic order, at most ``limit`` of them.
+
+    Depth-first with two bounds: the charge the remaining elements can still add lies in
+    ``[lo[i], hi[i]]``, and their indices can add at most ``ranks_left[i]``.
+    """
+    n = len(contrib)
+    found: list[tuple[int, ...]] = []
+    combo: list[int] = []
+
+    def visit(i: int, q: float, r: int) -> None:
+        budget.tick()
+        if len(found) >= limit:
+            return
+        if q + lo[i] > CHARGE_TOLERANCE or q + hi[i] < -CHARGE_TOLERANCE or r > ranks_left[i]:
+            return
+        if i == n:
+            if r == 0 and abs(q) <= CHARGE_TOLERANCE:
+                found.append(tuple(combo))
+            return
+        for k in range(min(len(contrib[i]), r + 1)):
+            combo.append(k)
+            visit(i + 1, q + contrib[i][k], r - k)
+            combo.pop()
+
+    visit(0, base, rank)
+    return found
+
+
+def _closest(
+    contrib: list[list[float]], lo: list[float], hi: list[float], base: float, budget: _Budget,
+) -> tuple[int, ...]:
+    """The combination with the smallest |charge| (then the smallest rank) found within the
+    budget (branch and bound on the distance of the reachable charge interval from 0)."""
+    n = len(contrib)
+    best: list[Any] = [math.inf, math.inf, ()]
+    combo: list[int] = []
+
+    def visit(i: int, q: float, rank: int) -> None:
+        budget.tick()
+        bound = max(0.0, q + lo[i], -(q + hi[i]))
+        if bound > best[0] + 1e-12:
+            return
+        if i == n:
+            key = (abs(q), rank)
+            if key[0] < best[0] - 1e-12 or (abs(key[0] - best[0]) <= 1e-12 and rank < best[1]):
+                best[:] = [abs(q), rank, tuple(combo)]
+            return
+        for k in range(len(contrib[i])):
+            combo.append(k)
+            visit(i + 1, q + contrib[i][k], rank + k)
+            combo.pop()
+
+    try:
+        visit(0, base, 0)
+    except _BudgetSpent:
+        pass
+    return best[2]
+
+
 def _assign_oxidation_states(
     na: float,
     m_site: Mapping[str, float],
@@ -204,8 +291,16 @@ def _assign_oxidation_states(
     overrides: Mapping[str, int],
     formula: str,
 ) -> tuple[dict[str, int], list[str]]:
-    """Choose one state per element so that the formula is neutral; prefer table order."""
+    """Choose one state per element so that the formula is neutral; prefer table order.
+
+    Among the neutral assignments, the one with the smallest sum of table positions (rank)
+    wins, ties broken by table order of the first element, then the next... The search runs
+    rank by rank with charge bounds, so its cost grows with the number of plausible
+    assignments, not with the number of all combinations; past
+    :data:`OXIDATION_SEARCH_BUDGET` visited nodes it refuses and asks for ``--oxi``.
+    """
     elements = list(m_site) + list(t_site)
+    amounts = [float(m_site[el]) if el in m_site else float(t_site[el]) for el in elements]
     choices: list[tuple[int, ...]] = []
     for el in elements:
         if el in overrides:
@@ -213,33 +308,47 @@ def _assign_oxidation_states(
         else:
             choices.append(_candidate_states(el))
     fixed = {"Na": 1, "O": -2}
-    best: tuple[float, int, dict[str, int]] | None = None
-    balanced: list[tuple[int, dict[str, int]]] = []
-    for combo in itertools.product(*[range(len(c)) for c in choices]):
-        states = dict(fixed)
-        states.update({el: choices[i][k] for i, (el, k) in enumerate(zip(elements, combo))})
-        q = _net_charge(na, m_site, t_site, states)
-        rank = sum(combo)
-        if abs(q) <= CHARGE_TOLERANCE:
-            balanced.append((rank, states))
-        key = (abs(q), rank, states)
-        if best is None or key[:2] < best[:2]:
-            best = key
-    notes: list[str] = []
+    base = na * 1 - 2.0 * OXYGEN_PER_FU
+    contrib = [[a * state for state in c] for a, c in zip(amounts, choices)]
+    n = len(elements)
+    lo = [0.0] * (n + 1)
+    hi = [0.0] * (n + 1)
+    ranks_left = [0] * (n + 1)
+    for i in range(n - 1, -1, -1):
+        lo[i] = lo[i + 1] + min(contrib[i])
+        hi[i] = hi[i + 1] + max(contrib[i])
+        ranks_left[i] = ranks_left[i + 1] + len(contrib[i]) - 1
+
+    def states_of(combo: tuple[int, ...]) -> dict[str, int]:
+        return {**fixed, **{el: choices[i][k] for i, (el, k) in enumerate(zip(elements, combo))}}
+
     multi = [el for el, c in zip(elements, choices) if len(c) > 1]
+    budget = _Budget(OXIDATION_SEARCH_BUDGET)
+    balanced: list[tuple[int, ...]] = []
+    try:
+        for rank in range(ranks_left[0] + 1):
+            balanced = _balanced_at_rank(contrib, lo, hi, ranks_left, base, rank,
+                                         MAX_ALTERNATIVES_SHOWN + 2, budget)
+            if balanced:
+                break
+    except _BudgetSpent:
+        raise OxidationStateError(
+            f"{formula!r}: too many cations with several oxidation states ({len(multi)}: "
+            f"{', '.join(multi)}) to search their combinations; give their states with --oxi "
+            f"(e.g. --oxi {multi[0]}={choices[elements.index(multi[0])][0]})") from None
+    notes: list[str] = []
     if balanced:
-        balanced.sort(key=lambda item: item[0])
-        rank0, states = balanced[0]
+        states = states_of(balanced[0])
         if multi:
             chosen = ", ".join(f"{el}{states[el]:+d}" for el in multi)
             notes.append(f"oxidation states chosen to balance the charge: {chosen}")
-            alternatives = [s for r, s in balanced[1:] if r == rank0]
+            alternatives = [states_of(c) for c in balanced[1:MAX_ALTERNATIVES_SHOWN + 1]]
             if alternatives:
                 alt = "; ".join(", ".join(f"{el}{s[el]:+d}" for el in multi) for s in alternatives)
-                notes.append(f"equally plausible alternative(s): {alt}")
+                more = " and more" if len(balanced) > MAX_ALTERNATIVES_SHOWN + 1 else ""
+                notes.append(f"equally plausible alternative(s): {alt}{more}")
         return states, notes
-    assert best is not None
-    q, _, states = best
+    states = states_of(_closest(contrib, lo, hi, base, _Budget(OXIDATION_SEARCH_BUDGET)))
     signed = _net_charge(na, m_site, t_site, states)
     shown = ", ".join(f"{el}{states[el]:+d}" for el in elements)
     raise ChargeBalanceError(

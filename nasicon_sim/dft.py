@@ -142,7 +142,8 @@ def write_vasp_inputs(
     settings = settings or VaspInputSettings()
     directory = Path(directory)
     if (directory / "POSCAR").exists() and not overwrite:
-        raise NasiconSimError(f"{directory} already holds VASP inputs; choose another directory")
+        raise NasiconSimError(f"{directory} already holds VASP inputs; choose another directory "
+                              "or pass --overwrite")
     vis = vasp_input_set(structure, settings)
     directory.mkdir(parents=True, exist_ok=True)
     with warnings.catch_warnings():

@@ -22,6 +22,8 @@ _SUBSCRIPTS = str.maketrans("₀₁₂₃₄₅₆₇₈₉₊₋", "0123456789+
 _DASHES = str.maketrans({"\u2212": "-", "\u2013": "-", "\u2010": "-", "\u00b7": ".", "\u22c5": "."})
 _NUMBER = re.compile(r"\d+(?:\.\d*)?|\.\d+")
 _OPEN = {"(": ")", "[": "]", "{": "}"}
+#: Characters an amount in brackets may hold: '(1+x)', '(0.5*y)'.
+_AMOUNT_CHARS = frozenset("0123456789.+-*abcdefghijklmnopqrstuvwxyz")
 
 
 @lru_cache(maxsize=1)
@@ -99,54 +101,54 @@ def parse_amounts(
 
 
 class _Parser:
-    """Recursive-descent reader; one instance per formula string."""
+    """Reader of one formula string: a single left-to-right pass with an explicit stack of
+    open groups, so its time is linear in the length and any nesting depth is fine."""
 
     def __init__(self, text: str, variables: dict[str, float], original: str) -> None:
         self.text = text
         self.pos = 0
         self.variables = variables
-        self.original = original
+        self.original = original if len(original) <= 80 else original[:77] + "..."
         self._variable_letters = set(variables) | set("xyz")
 
     def error(self, message: str) -> FormulaError:
         return FormulaError(f"cannot read formula {self.original!r}: {message}")
 
     def parse(self) -> dict[str, float]:
-        result = self.group(closing=None)
-        if self.pos != len(self.text):
-            raise self.error(f"unexpected {self.text[self.pos]!r} at position {self.pos + 1}")
-        if not result:
-            raise self.error("no elements found")
-        return result
-
-    def group(self, closing: str | None) -> dict[str, float]:
-        out: dict[str, float] = {}
-        while self.pos < len(self.text):
-            ch = self.text[self.pos]
-            if closing is not None and ch == closing:
-                return out
+        text = self.text
+        # each open group: (its amounts, the bracket that closes it)
+        stack: list[tuple[dict[str, float], str | None]] = [({}, None)]
+        while self.pos < len(text):
+            ch = text[self.pos]
             if ch in _OPEN:
+                stack.append(({}, _OPEN[ch]))
                 self.pos += 1
-                inner = self.group(closing=_OPEN[ch])
-                if self.pos >= len(self.text):
-                    raise self.error(f"unclosed {ch!r}")
-                self.pos += 1  # closing bracket
+            elif ch in ")]}":
+                inner, closing = stack[-1]
+                if closing != ch:
+                    raise self.error(f"unbalanced {ch!r} at position {self.pos + 1}")
+                stack.pop()
+                self.pos += 1
                 if not inner:
-                    raise self.error(f"empty group {ch}{_OPEN[ch]}")
+                    opening = next(k for k, v in _OPEN.items() if v == ch)
+                    raise self.error(f"empty group {opening}{ch}")
                 factor = self.amount()
+                out = stack[-1][0]
                 for el, amt in inner.items():
                     out[el] = out.get(el, 0.0) + amt * factor
             elif ch.isupper():
                 element = self.element()
                 amount = self.amount()
+                out = stack[-1][0]
                 out[element] = out.get(element, 0.0) + amount
-            elif ch in ")]}":
-                raise self.error(f"unbalanced {ch!r} at position {self.pos + 1}")
             else:
                 raise self.error(f"unexpected {ch!r} at position {self.pos + 1}")
-        if closing is not None:
-            raise self.error(f"missing {closing!r}")
-        return out
+        if len(stack) > 1:
+            raise self.error(f"missing {stack[-1][1]!r}")
+        result = stack[0][0]
+        if not result:
+            raise self.error("no elements found")
+        return result
 
     def element(self) -> str:
         symbols = _element_symbols()
@@ -174,13 +176,15 @@ class _Parser:
         """Read the amount after an element or group; 1 when none is written."""
         start = self.pos
         if self.pos < len(self.text) and self.text[self.pos] in "([{":
-            # '(1+x)' right after a symbol is an amount if it holds no element symbol
+            # '(1+x)' right after a symbol is an amount if it holds no element symbol; the
+            # look-ahead stops at the first character an amount cannot hold, so a group that
+            # follows is read once (linear time)
             closing = _OPEN[self.text[self.pos]]
-            end = self.text.find(closing, self.pos)
-            inner = self.text[self.pos + 1 : end] if end > 0 else ""
-            if end > 0 and inner and not any(c.isupper() for c in inner) and not any(
-                c in "([{" for c in inner
-            ):
+            end = self.pos + 1
+            while end < len(self.text) and self.text[end] in _AMOUNT_CHARS:
+                end += 1
+            inner = self.text[self.pos + 1 : end]
+            if end < len(self.text) and self.text[end] == closing and inner:
                 self.pos = end + 1
                 return self._evaluate(inner)
             return 1.0
@@ -193,7 +197,7 @@ class _Parser:
             if name in self._variable_letters:
                 raise self.error(
                     f"the amount uses the variable {name!r} but no value was given for it"
-                    f" (pass e.g. {name}=0.5)"
+                    f" (pass e.g. --var {name}=0.5)"
                 )
             raise self.error(f"unexpected {name!r} at position {self.pos + 1}")
         if not expr:
@@ -232,5 +236,5 @@ class _Parser:
         if len(rest) == 1 and rest in self.variables:
             return coeff * float(self.variables[rest])
         if len(rest) == 1 and rest.isalpha():
-            raise self.error(f"no value given for variable {rest!r}")
+            raise self.error(f"no value given for variable {rest!r} (pass e.g. --var {rest}=0.5)")
         raise self.error(f"cannot read amount {expr!r}")

@@ -38,6 +38,7 @@ from nasicon_sim.crosscheck import (
 )
 from nasicon_sim.errors import NasiconSimError
 from nasicon_sim.executors import run_tasks
+from nasicon_sim.io.atomic import clean_stale_temporaries
 from nasicon_sim.store import ResultsStore, structure_fingerprint, task_hash
 from nasicon_sim.study import Study, StudyComposition
 
@@ -46,8 +47,11 @@ __all__ = [
     "ConfigTask",
     "RunSummary",
     "StudyResults",
+    "check_plugins",
     "run_configuration",
     "run_study",
+    "migrate_task_keys",
+    "task_key",
     "task_keys",
 ]
 
@@ -284,10 +288,17 @@ def _ensemble_seed(study_seed: int, label: str) -> int:
 
 
 def _task_inputs(study: Study, comp: StudyComposition, index: int) -> dict[str, Any]:
+    """Everything that determines configuration ``index`` of a composition and its analysis.
+
+    The ensemble size is not part of it: configuration ``k`` is drawn from
+    ``SeedSequence(seed, spawn_key=(k,))`` (:func:`nasicon_sim.structure.ensemble.make_configuration`),
+    and with ``dedup`` it is the ``k``-th distinct draw, so it does not depend on how many
+    configurations are asked for. A larger ensemble therefore reuses a smaller one's rows.
+    """
     ens = study.ensemble
     return {
         "formula": comp.formula,
-        "ensemble": {"n": ens.n_configurations, "method": ens.method,
+        "ensemble": {"method": ens.method,
                      "seed": _ensemble_seed(ens.seed, comp.label), "min_atoms": ens.min_atoms,
                      "max_atoms": ens.max_atoms,
                      "supercell": ens.supercell, "dedup": ens.dedup},
@@ -298,14 +309,66 @@ def _task_inputs(study: Study, comp: StudyComposition, index: int) -> dict[str, 
     }
 
 
+def _legacy_task_key(study: Study, comp: StudyComposition, index: int, n: int) -> str:
+    """The key versions up to 0.1.0 (before issue 12) gave a task: the ensemble size ``n``
+    was part of it."""
+    inputs = _task_inputs(study, comp, index)
+    inputs["ensemble"] = {"n": n, **inputs["ensemble"]}
+    return task_hash(inputs)
+
+
+def task_key(study: Study, comp: StudyComposition, index: int) -> str:
+    """Store key of configuration ``index`` of a composition (see :func:`task_keys`)."""
+    return task_hash(_task_inputs(study, comp, index))
+
+
 def task_keys(study: Study, comp: StudyComposition) -> list[str]:
     """Store keys of a composition's configurations, index by index.
 
     A key is the SHA-256 of everything that determines the result (formula, ensemble
-    settings, configuration index, BVSE and relaxation settings, code version), so a store
-    that holds every key of a study holds results made by this code with these settings.
+    settings but not the ensemble size, configuration index, BVSE and relaxation settings,
+    code version), so a store that holds every key of a study holds results made by this code
+    with these settings, and raising ``n_configurations`` reuses the configurations stored.
     """
-    return [task_hash(_task_inputs(study, comp, i)) for i in range(study.ensemble.n_configurations)]
+    return [task_key(study, comp, i) for i in range(study.ensemble.n_configurations)]
+
+
+#: Largest ensemble size tried when recognising a row keyed by an older version.
+LEGACY_MAX_N = 256
+
+
+def migrate_task_keys(store: ResultsStore, study: Study) -> int:
+    """Re-key rows of ``study`` written with the older, size-dependent task keys.
+
+    A row stored under the key an older version gave configuration ``i`` of an ``n``-ensemble
+    (same formula, settings and code version) is given the current key of configuration
+    ``i``; nothing is recomputed and no result changes. Rows that match no such key (other
+    settings or code versions) are left alone.
+
+    Returns
+    -------
+    int
+        Rows re-keyed.
+    """
+    n_study = study.ensemble.n_configurations
+    moved = 0
+    for comp in study.compositions:
+        current = set(task_keys(study, comp))
+        for row in store.tags(study=study.name, label=comp.label):
+            key, index = row.get("task_hash"), row.get("index")
+            if key in current or not isinstance(index, int) or index < 0:
+                continue
+            new = task_key(study, comp, index)
+            if key == new:
+                continue
+            sizes = [n_study] + [n for n in range(index + 1, LEGACY_MAX_N + 1) if n != n_study]
+            if any(key == _legacy_task_key(study, comp, index, n) for n in sizes if n > index):
+                if store.rekey(key, new):
+                    moved += 1
+    if moved:
+        log.info("re-keyed %d stored configurations of %s (ensemble size no longer in the key)",
+                 moved, study.name)
+    return moved
 
 
 def _bvse_kwargs(study: Study) -> dict[str, Any]:
@@ -315,14 +378,18 @@ def _bvse_kwargs(study: Study) -> dict[str, Any]:
             **dict(b.options)}
 
 
-def _build(study: Study, comp: StudyComposition):
+def _build(study: Study, comp: StudyComposition, start: int = 0) -> dict[int, Any]:
+    """Configurations ``start .. n-1`` of a composition (all of them with ``dedup``, whose
+    k-th configuration depends on the draws before it), by index."""
     from nasicon_sim.structure.ensemble import build_ensemble
 
     ens = study.ensemble
-    return build_ensemble(comp.formula, n=ens.n_configurations,
-                          seed=_ensemble_seed(ens.seed, comp.label), method=ens.method,
-                          supercell=ens.supercell, min_atoms=ens.min_atoms,
-                          max_atoms=ens.max_atoms, dedup=ens.dedup)
+    start = 0 if ens.dedup else start
+    ensemble = build_ensemble(comp.formula, n=ens.n_configurations,
+                              seed=_ensemble_seed(ens.seed, comp.label), method=ens.method,
+                              supercell=ens.supercell, min_atoms=ens.min_atoms,
+                              max_atoms=ens.max_atoms, dedup=ens.dedup, start=start)
+    return {config.index: config for config in ensemble}
 
 
 def _reference(config) -> tuple:
@@ -360,6 +427,31 @@ def _ml_scores(study: Study) -> dict[str, dict[str, Any]]:
     return out
 
 
+#: Relaxation methods a study file may name without ``--allow-plugins``.
+BUILTIN_RELAX_METHODS = ("none", "chgnet")
+
+
+def check_plugins(study: Study, allow_plugins: bool) -> None:
+    """Refuse a study whose ``[relax] method`` names Python code, unless the user allowed it.
+
+    A study file is data, possibly from someone else: ``method = "module:factory"`` would
+    import that module (running its top-level code) in every worker. Only the person running
+    the command can allow that, with ``--allow-plugins``.
+
+    Raises
+    ------
+    NasiconSimError
+    """
+    method = str(study.relax.method).strip()
+    if method.lower() in BUILTIN_RELAX_METHODS or allow_plugins:
+        return
+    module = method.partition(":")[0]
+    raise NasiconSimError(
+        f"study {study.name!r}: [relax] method = {method!r} would import and run the Python "
+        f"module {module!r}; a study file cannot enable code by itself: pass --allow-plugins "
+        "if you trust it, or use method = \"chgnet\" or \"none\"")
+
+
 def run_study(
     study: Study,
     out_dir: str | Path | None = None,
@@ -369,6 +461,7 @@ def run_study(
     store_url: str | None = None,
     progress: bool = True,
     report: bool = True,
+    allow_plugins: bool = False,
 ) -> StudyResults:
     """Run a study end to end and write its report.
 
@@ -389,18 +482,26 @@ def run_study(
         Show a progress bar on standard error.
     report : bool
         Write ``report.md``, figures and ``report.html``.
+    allow_plugins : bool
+        Let the study's ``[relax] method = "module:factory"`` import and run that module
+        (``--allow-plugins``); without it such a study is refused before any work.
 
     Returns
     -------
     StudyResults
     """
     t0 = time.perf_counter()
+    check_plugins(study, allow_plugins)
     if out_dir is None:
         base = study.path or Path.cwd()
         out_dir = base / ("results" if study.profile is None else f"results-{study.profile}")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     store = ResultsStore(store_url or out_dir / "results.db")
+    migrate_task_keys(store, study)
+    for directory in (out_dir, out_dir / "figures"):  # left by a run killed while writing
+        for path in clean_stale_temporaries(directory):
+            log.info("removed %s, left by an interrupted write", path)
 
     tasks: list[ConfigTask] = []
     structures: dict[str, Any] = {}
@@ -411,10 +512,11 @@ def run_study(
         missing = [i for i, k in enumerate(keys) if k not in store]
         if not missing:
             continue
-        log.info("building %d configurations of %s", study.ensemble.n_configurations, comp.label)
-        ensemble = _build(study, comp)
+        log.info("building configurations %d..%d of %s", missing[0],
+                 study.ensemble.n_configurations - 1, comp.label)
+        ensemble = _build(study, comp, start=missing[0])
         for i in missing:
-            if i >= len(ensemble):
+            if i not in ensemble:
                 continue  # dedup ran out of distinct configurations: reported in the summary
             config = ensemble[i]
             structures[keys[i]] = (config, comp)

@@ -7,6 +7,17 @@ Each row is written in its own transaction as soon as its task finishes.
 
 The backend is :mod:`ase.db`: a SQLite file by default; any URL ase.db accepts
 (``postgresql://user:pw@host:5432/db``, which needs ``psycopg2``) for shared use.
+
+Guarantees of the SQLite store (``docs/guide/trust.md``):
+
+* a task key is stored at most once: :meth:`ResultsStore.put` checks and writes inside one
+  ``BEGIN IMMEDIATE`` transaction, and a unique index on the ``task_hash`` key backs it, so two
+  runs of one study on one store never write a task twice (readers also ignore duplicates);
+* two processes creating one new store at the same moment both succeed (the tables are made
+  in one exclusive transaction);
+* a damaged file (truncated, overwritten) is refused with one line naming it, before anything
+  is written to it;
+* no lock file: a process killed at any moment leaves nothing that blocks the next run.
 Row layout: the (input) structure as the row's atoms; scalar results and identifiers as
 key-value pairs (searchable: ``label=ME1``, ``E_3D_eV<0.5``); the full result dict in
 ``row.data["result"]``.
@@ -14,10 +25,12 @@ key-value pairs (searchable: ``label=ME1``, ``E_3D_eV<0.5``); the full result di
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
 import math
+import sqlite3
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -32,6 +45,13 @@ log = logging.getLogger(__name__)
 
 #: Version of the row layout; part of every hash so that a layout change never reuses rows.
 STORE_LAYOUT_VERSION = 1
+#: Unique partial index that makes a task key occur at most once in a SQLite store.
+UNIQUE_TASK_INDEX = (
+    "CREATE UNIQUE INDEX IF NOT EXISTS nasicon_sim_unique_task_hash "
+    "ON text_key_values(value) WHERE key = 'task_hash'"
+)
+#: Seconds a writer waits for another process's transaction on the same SQLite file.
+SQLITE_TIMEOUT_S = 60.0
 
 
 def canonical_json(obj: Any) -> str:
@@ -110,10 +130,21 @@ class ResultsStore:
         import ase.db
 
         self.url = str(url)
+        self.path: Path | None = None
+        self._unique_index_checked = False
         if "://" not in self.url:
-            Path(self.url).parent.mkdir(parents=True, exist_ok=True)
+            path = Path(self.url)
+            if path.exists() and not path.is_file():
+                raise DataError(f"the results store {self.url!r} is not a file "
+                                "(give a file path with --store, or another --output)")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if path.suffix == ".db":  # ase.db's SQLite backend (others: .json)
+                self.path = path
+                self._init_sqlite()
         try:
-            self._db = ase.db.connect(self.url, append=True)
+            # no ase lock file for SQLite: a writer killed while holding it would block every
+            # later run; SQLite's own transactions serialise the writers instead
+            self._db = ase.db.connect(self.url, append=True, use_lock_file=not self.is_sqlite)
         except ImportError as exc:
             raise DataError(
                 f"the results store {self.url!r} needs a database driver ({exc.name}): "
@@ -122,26 +153,130 @@ class ResultsStore:
         except Exception as exc:  # bad URL, unreachable server
             raise DataError(f"cannot open results store {self.url!r}: {exc}") from exc
 
+    @property
+    def is_sqlite(self) -> bool:
+        return self.path is not None
+
+    def _damaged(self, exc: BaseException) -> DataError:
+        return DataError(f"the results store {self.url} is damaged ({exc}); nothing was changed: "
+                         "move it away (or give another --output/--store) and rerun")
+
+    def _connect(self) -> sqlite3.Connection:
+        con = sqlite3.connect(str(self.path), timeout=SQLITE_TIMEOUT_S, isolation_level=None)
+        return con
+
+    def _init_sqlite(self) -> None:
+        """Check an existing file, or create the tables of a new one in one transaction."""
+        from ase.db.sqlite import index_statements, init_statements
+
+        assert self.path is not None
+        try:
+            con = self._connect()
+        except sqlite3.Error as exc:
+            raise DataError(f"cannot open results store {self.url!r}: {exc}") from None
+        try:
+            try:
+                # read first: a damaged file is refused before any write lock is taken
+                con.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+                if con.execute("SELECT COUNT(*) FROM sqlite_master WHERE name='systems'"
+                               ).fetchone()[0]:
+                    check = con.execute("PRAGMA quick_check").fetchall()
+                    if check != [("ok",)]:
+                        raise sqlite3.DatabaseError("; ".join(str(r[0]) for r in check[:3]))
+                    return
+            except sqlite3.DatabaseError as exc:
+                if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
+                    raise DataError(f"the results store {self.url} is locked by another "
+                                    f"process for over {SQLITE_TIMEOUT_S:.0f} s") from None
+                raise self._damaged(exc) from None
+            # a new store: the tables are made in one exclusive transaction, so a second
+            # process creating the same store waits and then finds them complete
+            con.execute("BEGIN EXCLUSIVE")
+            try:
+                exists = con.execute(
+                    "SELECT COUNT(*) FROM sqlite_master WHERE name='systems'").fetchone()[0]
+                if not exists:
+                    for statement in (*init_statements, *index_statements, UNIQUE_TASK_INDEX):
+                        con.execute(statement)
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+        except sqlite3.OperationalError as exc:
+            raise DataError(f"cannot create results store {self.url}: {exc}") from None
+        finally:
+            con.close()
+
+    def _ensure_unique_index(self, con: sqlite3.Connection) -> None:
+        """Add the unique task index to a store made by an older version (if it has no
+        duplicates; readers ignore duplicates anyway)."""
+        if self._unique_index_checked:
+            return
+        self._unique_index_checked = True
+        try:
+            con.execute(UNIQUE_TASK_INDEX)
+        except sqlite3.IntegrityError:
+            log.warning("results store %s holds duplicate task keys (written by an older "
+                        "version); readers use the first row of each", self.url)
+
     def __contains__(self, key: str) -> bool:
-        return self._db.count(task_hash=key) > 0
+        with self._reading():
+            return self._db.count(task_hash=key) > 0
 
     def __len__(self) -> int:
-        return self._db.count()
+        """Number of distinct tasks stored."""
+        with self._reading():
+            return len({row.get("task_hash", row.id) for row in self._db.select(columns=[
+                "id", "key_value_pairs"])})
+
+    def _first(self, key: str) -> Any:
+        with self._reading():
+            rows = list(self._db.select(task_hash=key, sort="id", limit=1))
+        return rows[0] if rows else None
 
     def get(self, key: str) -> dict[str, Any] | None:
         """The stored result dict of a task, or None."""
-        rows = list(self._db.select(task_hash=key, limit=1))
-        if not rows:
-            return None
-        return dict(rows[0].data.get("result", {}))
+        row = self._first(key)
+        return None if row is None else dict(row.data.get("result", {}))
 
     def get_with_data(self, key: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
         """The stored result dict and the row's other data entries, or None."""
-        rows = list(self._db.select(task_hash=key, limit=1))
-        if not rows:
+        row = self._first(key)
+        if row is None:
             return None
-        data = dict(rows[0].data)
+        data = dict(row.data)
         return dict(data.pop("result", {})), data
+
+    @contextlib.contextmanager
+    def _reading(self) -> Iterator[None]:
+        """Turn SQLite damage found while reading into one clear :class:`DataError`."""
+        try:
+            yield
+        except sqlite3.DatabaseError as exc:
+            if isinstance(exc, sqlite3.OperationalError):
+                raise
+            raise self._damaged(exc) from None
+
+    def rekey(self, old: str, new: str) -> bool:
+        """Give the row stored under ``old`` the key ``new`` (a migration of task keys).
+
+        Returns False (and changes nothing) if ``old`` is not stored or ``new`` already is.
+        """
+        if not self.is_sqlite:
+            row = self._first(old)
+            if row is None or new in self:
+                return False
+            self._db.update(row.id, task_hash=new)
+            return True
+        with self._db as db:
+            db.connection.execute("BEGIN IMMEDIATE")
+            if db.count(task_hash=new) > 0:
+                return False
+            rows = list(db.select(task_hash=old, sort="id", limit=1))
+            if not rows:
+                return False
+            db.update(rows[0].id, task_hash=new)
+            return True
 
     def put(
         self,
@@ -173,9 +308,6 @@ class ResultsStore:
         """
         from pymatgen.io.ase import AseAtomsAdaptor
 
-        existing = list(self._db.select(task_hash=key, limit=1))
-        if existing:
-            return int(existing[0].id)
         atoms = AseAtomsAdaptor.get_atoms(structure)
         for name in list(atoms.arrays):
             if atoms.arrays[name].dtype.kind in "OUS":  # ase.db stores numeric arrays only
@@ -184,7 +316,25 @@ class ResultsStore:
         pairs.update(_scalar_pairs(dict(tags or {})))
         pairs["task_hash"] = key
         data = {"result": json.loads(canonical_json(result)), **dict(extra_data or {})}
-        return int(self._db.write(atoms, key_value_pairs=pairs, data=data))
+        if not self.is_sqlite:  # other backends: check, then write (readers drop duplicates)
+            row = self._first(key)
+            if row is not None:
+                return int(row.id)
+            return int(self._db.write(atoms, key_value_pairs=pairs, data=data))
+        try:
+            with self._db as db:
+                # check and write in one write transaction: a second writer of the same key
+                # waits here and then finds the row
+                db.connection.execute("BEGIN IMMEDIATE")
+                self._ensure_unique_index(db.connection)
+                existing = list(db.select(task_hash=key, sort="id", limit=1))
+                if existing:
+                    return int(existing[0].id)
+                return int(db.write(atoms, key_value_pairs=pairs, data=data))
+        except sqlite3.IntegrityError:  # the unique index caught a writer outside this class
+            row = self._first(key)
+            assert row is not None
+            return int(row.id)
 
     def rows(self, **selection: Any) -> Iterator[dict[str, Any]]:
         """Stored results matching key-value pairs (e.g. ``study="zuo2026"``), as dicts.
@@ -194,12 +344,27 @@ class ResultsStore:
         for row, _ in self._select(selection, atoms=False):
             yield row
 
+    def tags(self, **selection: Any) -> list[dict[str, Any]]:
+        """The key-value pairs (``task_hash``, ``label``, ``index`` ...) of the matching rows,
+        without reading their data (fast on large stores)."""
+        with self._reading():
+            return [dict(row.key_value_pairs)
+                    for row in self._db.select(columns=["id", "key_value_pairs"], **selection)]
+
     def records(self, **selection: Any) -> Iterator[tuple[dict[str, Any], Any]]:
         """Like :meth:`rows`, each with the structure it analysed as an :class:`ase.Atoms`."""
         yield from self._select(selection, atoms=True)
 
     def _select(self, selection: Mapping[str, Any], atoms: bool) -> Iterator[tuple[dict[str, Any], Any]]:
-        for row in self._db.select(**selection):
+        seen: set[str] = set()
+        with self._reading():
+            selected = list(self._db.select(sort="id", **selection))
+        for row in selected:
+            key = row.get("task_hash")
+            if key is not None:  # a task stored twice (older versions) counts once
+                if key in seen:
+                    continue
+                seen.add(key)
             out = dict(row.data.get("result", {}))
             out.update(row.key_value_pairs)
             yield out, (row.toatoms() if atoms else None)

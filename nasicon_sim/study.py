@@ -18,6 +18,8 @@ The file format (see ``calculations/zuo2026/study.toml`` for a complete example)
 from __future__ import annotations
 
 import copy
+import os
+import re
 import sys
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
@@ -217,12 +219,21 @@ def _build(cls: type, values: dict[str, Any], where: str) -> Any:
     return obj
 
 
+#: Composition labels name report files (``figures/section_<label>.png``): no separators.
+_LABEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.+-]{0,39}")
+
+
 def _validate(study: Study) -> None:
     from nasicon_sim.composition import parse_nasicon
 
     if not study.compositions:
         raise DataError(f"study {study.name!r} defines no [[composition]]")
     labels = [c.label for c in study.compositions]
+    for label in labels:
+        if not (isinstance(label, str) and _LABEL.fullmatch(label)) or ".." in label:
+            raise DataError(
+                f"study {study.name!r}: composition label {label!r} is not usable in file names; "
+                "use 1-40 letters, digits, '_', '-', '+', '.' (e.g. ME1)")
     duplicates = sorted({lab for lab in labels if labels.count(lab) > 1})
     if duplicates:
         raise DataError(f"study {study.name!r}: duplicate composition labels {duplicates}")
@@ -261,7 +272,11 @@ def load_study(path: str | Path, profile: str | None = None) -> Study:
     path = Path(path)
     file = path / "study.toml" if path.is_dir() else path
     if not file.is_file():
-        raise DataError(f"no study definition at {file}")
+        if not os.path.lexists(file):
+            raise DataError(f"no study definition at {file}")
+        from nasicon_sim.io.read import require_file
+
+        require_file(file, DataError)  # a directory, a broken link, a link loop: says which
     try:
         raw = tomllib.loads(file.read_text())
     except tomllib.TOMLDecodeError as exc:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from nasicon_sim.errors import NasiconSimError
 from nasicon_sim.runner import run_study
 from nasicon_sim.store import ResultsStore
 from nasicon_sim.study import load_study
@@ -122,24 +123,106 @@ def test_framework_key_ignores_na_and_atom_order_but_not_the_m_site():
 def test_rerun_recomputes_nothing_and_gives_the_same_numbers(finished):
     study, results, out = finished
     before = barriers_by_key(ResultsStore(out / "results.db"))
+    # what a run killed while writing its report leaves: removed by the next run
+    from nasicon_sim.io.atomic import _host
+
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    litter = [out / f".report.html.{_host()}-{dead.pid}.x1y2z3.tmp",
+              out / "figures" / f".barriers.png.{_host()}-{dead.pid}.x1y2z3.tmp"]
+    for path in litter:
+        path.write_bytes(b"partial")
     again = run_study(study, out, workers=1, progress=False)
+    assert not any(path.exists() for path in litter)
+    assert not list(out.glob(".*.tmp")) and not list((out / "figures").glob(".*.tmp"))
     assert again.run.n_computed == 0 and again.run.n_reused == 6
     assert barriers_by_key(ResultsStore(out / "results.db")) == before
     for a, b in zip(results.compositions, again.compositions):
         assert a.barriers == b.barriers
 
 
-def test_more_configurations_reuse_the_first_ones(finished, tmp_path):
+@pytest.fixture()
+def no_ml(monkeypatch):
+    """The ML scoring and its cross-validation are irrelevant to what the store holds."""
+    import nasicon_sim.runner as runner
+
+    monkeypatch.setattr(runner, "_ml_scores", lambda study: {})
+    monkeypatch.setattr(runner, "_ml_evaluation", lambda study: {})
+
+
+def test_more_configurations_reuse_the_first_ones(finished, tmp_path, no_ml):
+    """Configuration k does not depend on the ensemble size (SeedSequence(seed, spawn_key=(k,))),
+    so raising n_configurations from 2 to 3 computes only the third of each composition."""
     study, _, out = finished
     import shutil
     from dataclasses import replace
 
     copy = tmp_path / "out"
     shutil.copytree(out, copy)
+    before = barriers_by_key(ResultsStore(copy / "results.db"))
     bigger = replace(study, ensemble=replace(study.ensemble, n_configurations=3))
-    # a different n changes the ensemble definition, hence every key: nothing is silently reused
     res = run_study(bigger, copy, workers=1, progress=False, report=False)
-    assert res.run.n_computed == 9
+    assert res.run.n_computed == 3 and res.run.n_reused == 6
+    after = barriers_by_key(ResultsStore(copy / "results.db"))
+    assert {k: after[k] for k in before} == before and len(after) == 9
+    assert all(c.n_configurations == 3 for c in res.compositions)
+    # and the third configuration is the one a 3-ensemble built from scratch holds
+    from nasicon_sim.runner import _build
+
+    comp = study.compositions[1]
+    assert _build(bigger, comp, start=2)[2].structure == _build(bigger, comp)[2].structure
+
+
+def test_a_store_keyed_by_an_older_version_is_migrated_not_recomputed(finished, tmp_path,
+                                                                       no_ml):
+    """Rows keyed with the ensemble size (versions <= 0.1.0) get the current keys."""
+    import shutil
+
+    from nasicon_sim.runner import _legacy_task_key, task_keys
+
+    study, _, out = finished
+    copy = tmp_path / "old"
+    shutil.copytree(out, copy)
+    store = ResultsStore(copy / "results.db")
+    before = barriers_by_key(store)
+    for comp in study.compositions:
+        for i, key in enumerate(task_keys(study, comp)):
+            assert store.rekey(key, _legacy_task_key(study, comp, i, 2))
+    assert not any(k in store for c in study.compositions for k in task_keys(study, c))
+    res = run_study(study, copy, workers=1, progress=False, report=False)
+    assert res.run.n_computed == 0 and res.run.n_reused == 6
+    assert barriers_by_key(ResultsStore(copy / "results.db")) == before
+
+
+def test_a_task_stored_twice_counts_once_in_the_report(finished, tmp_path, no_ml):
+    """A store written by an older version can hold a task twice: the aggregate (and with it
+    the report's n and means) counts each task key once."""
+    import shutil
+    import sqlite3
+
+    import ase.db
+
+    from nasicon_sim.runner import RunSummary, aggregate
+
+    study, results, out = finished
+    copy = tmp_path / "dup"
+    shutil.copytree(out, copy)
+    db = copy / "results.db"
+    con = sqlite3.connect(db)
+    con.execute("DROP INDEX nasicon_sim_unique_task_hash")  # as in a store made before it
+    con.commit()
+    con.close()
+    raw = ase.db.connect(str(db), use_lock_file=False)
+    row = next(raw.select(label="ME1", index=0))
+    data = dict(row.data)
+    data["result"] = {**data["result"], "E_3D_eV": 9.0}  # a different number, same task
+    raw.write(row.toatoms(), key_value_pairs={**row.key_value_pairs, "E_3D_eV": 9.0}, data=data)
+    assert raw.count(task_hash=row.task_hash) == 2
+    run = RunSummary(n_tasks=0, n_computed=0, n_reused=0, failures=(), seconds=0.0,
+                     executor="test")
+    again = aggregate(study, ResultsStore(db), run, copy)
+    for a, b in zip(results.compositions, again.compositions):
+        assert b.n_configurations == 2 and a.barriers == b.barriers
 
 
 def test_killed_run_resumes_without_loss_or_recomputation(tmp_path):
@@ -199,7 +282,11 @@ def test_relaxation_in_a_study_keeps_both_analyses(tmp_path):
         + "[[composition]]" + text[2]  # ME1 only
     (d / "study.toml").write_text(text)
     study = load_study(d)
-    res = run_study(study, tmp_path / "out", workers=1, progress=False)
+    # the study names Python code: refused before any work unless the user allows plugins
+    with pytest.raises(NasiconSimError, match="--allow-plugins"):
+        run_study(study, tmp_path / "out", workers=1, progress=False)
+    assert not (tmp_path / "out").exists()
+    res = run_study(study, tmp_path / "out", workers=1, progress=False, allow_plugins=True)
     (comp,) = res.compositions
     assert comp.relaxation is not None and comp.relaxation["n_converged"] == 1
     store = ResultsStore(tmp_path / "out" / "results.db")

@@ -95,9 +95,24 @@ def run_check(args: argparse.Namespace) -> int:
     return 0
 
 
+#: First characters that make a spreadsheet read a cell as a formula (OWASP, "CSV Injection").
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(text: str) -> str:
+    """``text`` with a leading apostrophe if a spreadsheet would run it as a formula.
+
+    >>> spreadsheet_safe("=HYPERLINK(A1)"), spreadsheet_safe("doi:10.1/x")
+    ("'=HYPERLINK(A1)", 'doi:10.1/x')
+    """
+    stripped = text.strip()
+    return "'" + stripped if stripped.startswith(FORMULA_TRIGGERS) else stripped
+
+
 def run_add(args: argparse.Namespace) -> int:
     from nasicon_sim.ml.dataset import append_outcome
 
-    row = append_outcome(args.data, args.formula, args.label, args.source, args.note)
+    row = append_outcome(args.data, args.formula, args.label, spreadsheet_safe(args.source),
+                         spreadsheet_safe(args.note))
     print(f"appended line {row.line} to {args.data}: {row.formula} -> {row.label}")
     return 0

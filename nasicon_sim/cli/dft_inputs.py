@@ -6,7 +6,6 @@ import argparse
 from pathlib import Path
 
 from nasicon_sim.cli.describe import parse_assignments
-from nasicon_sim.errors import NasiconSimError
 
 
 def _incar_value(text: str):
@@ -62,9 +61,10 @@ def run(args: argparse.Namespace) -> int:
     settings = VaspInputSettings(input_set=args.input_set, cell=not args.positions_only,
                                  incar=incar, reciprocal_density=args.kpoint_density)
     overrides = parse_assignments(args.oxi, "--oxi", int)
+    from nasicon_sim.io.read import require_file
+
     for name in args.structures:
-        if not Path(name).is_file():
-            raise NasiconSimError(f"no such file: {name}")
+        require_file(name)
     out = Path(args.output)
     for path, stem in zip(args.structures, output_stems(args.structures)):
         structure = read_structure(path, overrides)

@@ -116,9 +116,10 @@ def run(args: argparse.Namespace) -> int:
         elif not args.overwrite:
             raise NasiconSimError(f"{out} already holds {SUMMARY_NAME}: use --resume, "
                                   "--overwrite or another directory")
+    from nasicon_sim.io.read import require_file
+
     for name in args.structures:
-        if not Path(name).is_file():
-            raise NasiconSimError(f"no such file: {name}")
+        require_file(name)
     stems = output_stems(args.structures)
     done = {r["input"] for r in records}
     todo = [(p, s) for p, s in zip(args.structures, stems) if str(Path(p).resolve()) not in done]

@@ -18,6 +18,10 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--store", metavar="URL", default=None,
                    help="ase.db URL of the results store (default: OUT/results.db)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--allow-plugins", action="store_true",
+                   help="let the study's [relax] method = \"module:factory\" import and run that "
+                   "Python module (refused without this flag: a study file is data and "
+                   "cannot enable code by itself)")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -48,7 +52,8 @@ def _execute(study, args: argparse.Namespace) -> int:
     out = Path(args.output) if args.output else None
     try:
         results = run_study(study, out, workers=args.workers, dask_address=args.dask,
-                            store_url=args.store, progress=not args.no_progress)
+                            store_url=args.store, progress=not args.no_progress,
+                            allow_plugins=args.allow_plugins)
     except KeyboardInterrupt:
         print("interrupted: finished configurations are stored; rerun the same command to "
               "resume", file=sys.stderr)

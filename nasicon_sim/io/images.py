@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from nasicon_sim.errors import NasiconSimError
+from nasicon_sim.io.atomic import atomic_savefig
 
 if TYPE_CHECKING:
     from nasicon_sim.bvse.landscape import Landscape
@@ -129,5 +130,5 @@ def write_slice_png(
     ax.set_ylabel(f"in the {names[u]}{names[v]} plane (Angstrom)")
     ax.set_title(title or f"BVSE section {names[axis]} = {plane_frac:.3f}")
     fig.colorbar(mesh, ax=ax, label="E - E_min (eV)")
-    fig.savefig(path, dpi=dpi)
+    atomic_savefig(fig, path, dpi=dpi)
     return path

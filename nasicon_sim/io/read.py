@@ -28,6 +28,7 @@ Partial occupancies are kept; whether they are acceptable is for the analysis to
 from __future__ import annotations
 
 import logging
+import os
 import re
 import warnings
 from collections.abc import Mapping
@@ -48,6 +49,7 @@ __all__ = [
     "check_geometry",
     "detect_format",
     "read_structure",
+    "require_file",
 ]
 
 logger = logging.getLogger(__name__)
@@ -440,9 +442,7 @@ def read_structure(
     >>> s.properties["oxidation_states_source"], str(s[0].specie)
     ('nasicon', 'Na+')
     """
-    path = Path(path)
-    if not path.is_file():
-        raise StructureError(f"no such file: {path}")
+    path = require_file(path)
     fmt = fmt or detect_format(path)
     readers = {"cif": _read_cif, "poscar": _read_poscar, "vasprun": _read_vasprun,
                "extxyz": _read_extxyz}
@@ -476,3 +476,34 @@ def _sidecar(path: Path, fmt: str, site_map: str | Path | bool | None) -> Path |
     if not sidecar.is_file():
         raise StructureError(f"no such site map: {sidecar}")
     return sidecar
+
+
+def require_file(path: str | os.PathLike, error: type[Exception] = StructureError) -> Path:
+    """``path`` as a Path if it is a readable regular file; else ``error`` saying what it is
+    instead (missing, a directory, a broken symbolic link, a symbolic-link loop...).
+
+    >>> require_file("/")
+    Traceback (most recent call last):
+    ...
+    nasicon_sim.errors.StructureError: / is a directory, not a file
+    """
+    import errno
+    import stat
+
+    path = Path(path)
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        if os.path.lexists(path):
+            raise error(f"{path} is a broken symbolic link (to {os.readlink(path)}, which "
+                        "does not exist)") from None
+        raise error(f"no such file: {path}") from None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise error(f"{path} is a symbolic link loop, not a file") from None
+        raise error(f"cannot read {path}: {exc.strerror}") from None
+    if stat.S_ISDIR(mode):
+        raise error(f"{path} is a directory, not a file")
+    if not stat.S_ISREG(mode):
+        raise error(f"{path} is not a regular file")
+    return path

@@ -254,7 +254,8 @@ class EnsembleWriter:
         if (self.directory / MANIFEST_NAME).exists() and not overwrite:
             raise NasiconSimError(
                 f"{self.directory} already holds an ensemble ({MANIFEST_NAME}); "
-                "choose another output directory or allow overwriting"
+                "choose another output directory, or pass --overwrite (start again) or "
+                "--resume (continue it)"
             )
         self._header = json.loads(json.dumps(dict(header)))
         self._entries: list[dict[str, Any]] = [json.loads(json.dumps(dict(e))) for e in entries]

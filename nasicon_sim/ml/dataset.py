@@ -83,6 +83,8 @@ LABELS: tuple[str, ...] = ("single_phase", "secondary_phases", "ambiguous")
 #: Name under which the shipped literature table is reported.
 LITERATURE_NAME = "nasicon_literature.csv (shipped)"
 #: Columns of a new user table created by :func:`append_outcome`.
+#: Bad rows listed in a table's error message (the rest are counted).
+MAX_ERRORS_SHOWN = 20
 NEW_TABLE_COLUMNS: tuple[str, ...] = ("formula", "phase_outcome", "source", "note")
 _SOURCE_COLUMNS = ("source", "doi", "source_url")
 _TAG = re.compile(r"\[([A-Z][A-Z_]+)")
@@ -362,7 +364,10 @@ def _parse_csv(text: str, name: str, sha256: str) -> Table:
             fields["phase_outcome"] = label
         rows.append(row)
     if errors:
-        raise DataError(f"{name}: {len(errors)} bad row(s):\n  " + "\n  ".join(errors))
+        shown = errors[:MAX_ERRORS_SHOWN]
+        more = len(errors) - len(shown)
+        raise DataError(f"{name}: {len(errors)} bad row(s):\n  " + "\n  ".join(shown)
+                        + (f"\n  ... and {more} more bad row(s)" if more else ""))
     return Table(name, tuple(header), tuple(rows), sha256)
 
 
@@ -389,6 +394,11 @@ def read_table(path: str | os.PathLike) -> Table:
         raise DataError(f"no such dataset file: {path}") from None
     except IsADirectoryError:
         raise DataError(f"{path} is a directory, not a CSV file") from None
+    except OSError:  # a symbolic-link loop, no permission...: say which
+        from nasicon_sim.io.read import require_file
+
+        require_file(path, DataError)
+        raise
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

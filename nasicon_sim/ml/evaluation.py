@@ -36,6 +36,7 @@ from sklearn.metrics import (
 from sklearn.model_selection import RepeatedStratifiedKFold, cross_validate, train_test_split
 
 from nasicon_sim.errors import DataError
+from nasicon_sim.io.atomic import atomic_savefig
 from nasicon_sim.ml.models import single_threaded
 
 __all__ = [
@@ -416,6 +417,6 @@ def plot_roc_curves(results: Sequence[HoldoutResult], path: str | Path, title: s
     ax.legend(loc="lower right", fontsize=8)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
+    atomic_savefig(fig, path, dpi=120)
     plt.close(fig)
     return path

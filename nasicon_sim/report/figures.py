@@ -8,6 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
+from nasicon_sim.io.atomic import atomic_savefig
+
 __all__ = ["plot_barrier_distributions", "plot_barrier_vs_conductivity"]
 
 DIMENSIONS = ("E_1D_eV", "E_2D_eV", "E_3D_eV")
@@ -70,7 +72,7 @@ def plot_barrier_distributions(
     fig.tight_layout()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=150)
+    atomic_savefig(fig, path, dpi=150)
     plt.close(fig)
     return path
 
@@ -116,6 +118,6 @@ def plot_barrier_vs_conductivity(
     fig.tight_layout(rect=(0, 0.05 if note else 0, 1, 1))
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=150)
+    atomic_savefig(fig, path, dpi=150)
     plt.close(fig)
     return path

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from nasicon_sim.io.atomic import atomic_write_text
+from nasicon_sim.io.atomic import atomic_write_bytes, atomic_write_text
 from nasicon_sim.report.figures import plot_barrier_distributions, plot_barrier_vs_conductivity
 from nasicon_sim.report.html import IsosurfaceView, img_tag, write_report_html
 
@@ -344,7 +344,7 @@ def write_study_report(results: StudyResults, store: ResultsStore) -> Path:
     for label, (energies, lattice, row, png) in previews(store, study).items():
         if png:
             path = fig_dir / f"section_{label}.png"
-            path.write_bytes(png)
+            atomic_write_bytes(path, png)
             figures.append((f"{label}: BVSE landscape section through the 3D bottleneck "
                             "(configuration 0; contours at the 1D/2D/3D percolation levels)", path))
         e_min = float(np.min(energies))
