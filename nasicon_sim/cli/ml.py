@@ -149,7 +149,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
 
 def _evaluate_ouyang(args: argparse.Namespace) -> int:
     from nasicon_sim.ml.dataset import build_dataset
-    from nasicon_sim.ml.models import CLASSIFIERS
+    from nasicon_sim.ml.models import STABILITY_MODELS
     from nasicon_sim.ml.prediction import DEFAULT_DFT_FEATURES, DEFAULT_FEATURES, DEFAULT_MODEL
     from nasicon_sim.ml.stability import (
         evaluate_stability,
@@ -158,7 +158,7 @@ def _evaluate_ouyang(args: argparse.Namespace) -> int:
     )
     from nasicon_sim.ml.synthesizability import compare_dft_features
 
-    ev = evaluate_stability(models=_names(args.models, CLASSIFIERS),
+    ev = evaluate_stability(models=_names(args.models, STABILITY_MODELS),
                             features=args.features or "formula", seed=args.seed,
                             grouped=not args.no_grouped)
     out = ev.as_dict()

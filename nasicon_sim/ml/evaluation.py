@@ -131,10 +131,23 @@ def _positive_score(estimator, X: np.ndarray) -> np.ndarray:
     return np.asarray(estimator.decision_function(X), dtype=float)
 
 
-def _fit(estimator, X: np.ndarray, y: np.ndarray):
+def too_few_rows(name: str, y: np.ndarray, exc: Exception, hint: str = "--model") -> DataError:
+    """One-line error for a scikit-learn ValueError raised because a table is too small."""
+    counts = np.bincount(np.asarray(y, dtype=int), minlength=2)
+    msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return DataError(
+        f"{name} cannot be fitted on {len(y)} compositions ({counts[1]} single_phase, "
+        f"{counts[0]} secondary_phases): {msg}; add labelled rows or change {hint}"
+    )
+
+
+def _fit(estimator, X: np.ndarray, y: np.ndarray, name: str = ""):
     with warnings.catch_warnings(record=True) as caught, single_threaded():
         warnings.simplefilter("always", ConvergenceWarning)
-        fitted = clone(estimator).fit(X, y)
+        try:
+            fitted = clone(estimator).fit(X, y)
+        except ValueError as exc:
+            raise too_few_rows(name or type(estimator).__name__, y, exc) from None
     for w in caught:
         if issubclass(w.category, ConvergenceWarning):
             logger.warning("%s: %s", type(estimator).__name__, w.message)
@@ -151,8 +164,14 @@ def _fold_scores(
 ) -> dict[str, list[float]]:
     with warnings.catch_warnings(record=True) as caught, single_threaded():
         warnings.simplefilter("always", ConvergenceWarning)
-        res = cross_validate(estimator, X, y, cv=list(splits), error_score="raise",
-                             scoring={k: SCORERS[k] for k in scoring})
+        try:
+            res = cross_validate(estimator, X, y, cv=list(splits), error_score="raise",
+                                 scoring={k: SCORERS[k] for k in scoring})
+        except ValueError as exc:
+            n_train = min(len(train) for train, _ in splits)
+            raise too_few_rows(name or type(estimator).__name__, y, exc,
+                               f"--folds or --models (smallest training fold: {n_train} rows)"
+                               ) from None
     if any(issubclass(w.category, ConvergenceWarning) for w in caught):
         logger.warning("%s did not converge in some folds (scores kept as they are)",
                        name or type(estimator).__name__)
@@ -303,7 +322,7 @@ def holdout_evaluation(
     train, test = holdout_split(y, test_size, seed)
     out = []
     for name, estimator in estimators.items():
-        model = _fit(estimator, X[train], y[train])
+        model = _fit(estimator, X[train], y[train], name)
         pred = model.predict(X[test])
         score = _positive_score(model, X[test])
         cm = confusion_matrix(y[test], pred, labels=[0, 1])
