@@ -48,6 +48,7 @@ __all__ = [
     "drop_one_importance",
     "holdout_evaluation",
     "permutation_importance_cv",
+    "plot_reliability",
     "plot_roc_curves",
     "stratified_splits",
 ]
@@ -433,6 +434,47 @@ def plot_roc_curves(results: Sequence[HoldoutResult], path: str | Path, title: s
     ax.set_ylabel("true positive rate")
     ax.set_title(textwrap.fill(title, 60), fontsize=9)
     ax.legend(loc="lower right", fontsize=8)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+def plot_reliability(record: Mapping, y: np.ndarray, path: str | Path, n_bins: int = 5) -> Path:
+    """Reliability diagram of the nested CV's outer-fold probabilities, raw and calibrated.
+
+    Parameters
+    ----------
+    record : mapping
+        A selection record's data (:class:`~nasicon_sim.ml.selection.SelectionRecord`).
+    y : numpy.ndarray
+        Labels of the table the record was made on (``test_index`` points into it).
+    path : path-like
+        PNG to write.
+    n_bins : int
+        Equal-width probability bins.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    from nasicon_sim.ml.uncertainty import brier, reliability_curve
+
+    idx = np.concatenate([f["test_index"] for f in record["outer_folds"]]).astype(int)
+    yy = np.asarray(y)[idx]
+    path = Path(path)
+    fig, ax = plt.subplots(figsize=(5, 5))
+    for key, label in (("p_raw", "selected, raw"), ("p_calibrated", "selected, Platt")):
+        p = np.concatenate([f[key] for f in record["outer_folds"]])
+        mp, freq, count = reliability_curve(yy, p, n_bins)
+        ax.plot(mp, freq, marker="o", label=f"{label} (Brier {brier(yy, p):.3f})")
+    ax.plot([0, 1], [0, 1], color="grey", linestyle=":", linewidth=1)
+    ax.set_xlabel("predicted p(single phase), outer test folds")
+    ax.set_ylabel("observed fraction single phase")
+    ax.set_title(f"reliability, nested CV ({len(record['outer_folds'])} outer folds)", fontsize=9)
+    ax.legend(loc="upper left", fontsize=8)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=120)
