@@ -261,7 +261,11 @@ def oof_probabilities(estimator, X: np.ndarray, y: np.ndarray, seed: int, name: 
     out = np.empty(len(y))
     for train, test in StratifiedKFold(k, shuffle=True, random_state=seed).split(X, y):
         fitted = fit_guarded(estimator, X[train], y[train], name)
-        out[test] = fitted.predict_proba(X[test])[:, list(fitted.classes_).index(1)]
+        try:
+            with single_threaded():
+                out[test] = fitted.predict_proba(X[test])[:, list(fitted.classes_).index(1)]
+        except ValueError as exc:  # e.g. KNN's k above the rows of a fold
+            raise too_few_rows(name, y, exc) from None
     return out
 
 
