@@ -54,7 +54,7 @@ def test_duplicated_features_make_gnb_overconfident_and_calibration_fixes_it():
 def test_conformal_sets_reach_nominal_coverage_per_class(alpha):
     rng = np.random.default_rng(2)
     covered = {0: [], 1: []}
-    for rep in range(30):
+    for _rep in range(30):
         p_cal, y_cal, _ = _overconfident(300, rng)
         p_new, y_new, _ = _overconfident(300, rng)
         sets = prediction_sets(p_new, conformal_thresholds(p_cal, y_cal, alpha))
