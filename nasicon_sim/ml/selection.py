@@ -57,6 +57,7 @@ __all__ = [
     "SelectionRecord",
     "default_candidates",
     "nested_cross_validate",
+    "report_summary",
     "run_selection",
     "shipped_selection",
 ]
@@ -431,3 +432,28 @@ def run_selection(
         "versions": library_versions(),
     }
     return SelectionRecord(data)
+
+
+def report_summary(record: SelectionRecord | None = None) -> dict:
+    """What a study report shows about the default model: both models' nested-CV scores.
+
+    Returns
+    -------
+    dict
+        ``selected`` (key), ``protocol`` (one line), ``dataset_sha256``, ``beats_majority``,
+        and ``rows``: ``{"selected by inner CV": {...}, "study GNB": {...}}`` with
+        ``balanced_accuracy``, ``roc_auc``, ``brier_calibrated`` as (mean, std).
+    """
+    rec = shipped_selection() if record is None else record
+    d = rec.data
+    p = d["protocol"]
+    rows = {}
+    for key, label in (("selected_procedure", "selected by inner CV"),
+                       ("study_gnb", "study GNB")):
+        m = d["outer_summary"][key]
+        rows[label] = {k: (m[k]["mean"], m[k]["std"])
+                       for k in ("balanced_accuracy", "roc_auc", "brier_calibrated")}
+    return {"selected": d["selected"]["key"], "dataset_sha256": rec.dataset_sha256,
+            "protocol": (f"nested CV: outer {p['n_splits']}-fold x {p['n_repeats']}, inner "
+                         f"{p['inner_folds']}-fold, {len(d['candidates'])} candidates"),
+            "beats_majority": d["beats_majority"], "rows": rows}

@@ -166,3 +166,14 @@ def test_shipped_choice_is_what_inner_cv_picks_on_the_whole_table(literature, st
                           _inner_splits(y, proto["inner_folds"], proto["seed"]))
     np.testing.assert_allclose(scores, rec.data["selected"]["inner_scores"], atol=0.02)
     assert cands[int(np.argmax(scores))].key == rec.selected.key
+
+
+def test_report_summary_shows_both_models():
+    from nasicon_sim.ml.selection import report_summary
+
+    s = report_summary()
+    rec = shipped_selection().data
+    assert set(s["rows"]) == {"selected by inner CV", "study GNB"}
+    assert s["rows"]["study GNB"]["balanced_accuracy"][0] == \
+        rec["outer_summary"]["study_gnb"]["balanced_accuracy"]["mean"]
+    assert s["selected"] == rec["selected"]["key"]
