@@ -125,7 +125,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     su.add_argument("--radius-tol", type=float, default=20.0)
     su.add_argument("--oxi", action="append", metavar="EL=STATE")
     su.add_argument("--data", metavar="CSV",
-                    help="your labelled table (shipped literature + nothing else by default)")
+                    help="a labelled table to use instead of the shipped literature table")
+    su.add_argument("--add-data", metavar="CSV",
+                    help="your outcomes ('data add'), used together with the shipped table (or "
+                    "--data)")
     su.add_argument("--policy", default="majority")
     su.add_argument("--lenient", action="store_true")
     su.add_argument("--kappa", type=float, default=1.0,
@@ -466,6 +469,19 @@ def run_select(args: argparse.Namespace) -> int:
     return 0
 
 
+def _merge_tables(first, second):
+    """One table of both tables' rows (the second's line numbers offset by 100000, so that a
+    left-out row stays identifiable); its SHA-256 is that of the two hashes."""
+    import hashlib
+
+    from nasicon_sim.ml.dataset import Table, TableRow
+
+    columns = tuple(dict.fromkeys((*first.columns, *second.columns)))
+    rows = (*first.rows, *(TableRow(100000 + r.line, r.fields) for r in second.rows))
+    sha = hashlib.sha256((first.sha256 + second.sha256).encode()).hexdigest()
+    return Table(f"{first.name} + {second.name}", columns, rows, sha)
+
+
 def run_suggest(args: argparse.Namespace) -> int:
     from nasicon_sim.cli.describe import parse_assignments
     from nasicon_sim.errors import ScreeningError
@@ -495,6 +511,10 @@ def run_suggest(args: argparse.Namespace) -> int:
         oxidation_states=parse_assignments(args.oxi, "--oxi", int),
     )
     table, strict = _table(args)
+    if args.add_data:
+        from nasicon_sim.ml.dataset import read_table
+
+        table = _merge_tables(table, read_table(args.add_data))
     dataset = build_dataset(table, args.policy, strict=strict)
     model = fit_synthesizability_model(dataset, SELECTED, stability=default_stability_model(),
                                        seed=args.seed)

@@ -140,3 +140,19 @@ def test_bad_suggest_requests_are_one_line(capsys, extra, match):
     assert main([*SUGGEST, *extra]) == 2
     err = capsys.readouterr().err.strip()
     assert match in err and len(err.splitlines()) == 1
+
+
+def test_outcomes_of_your_own_join_the_shipped_table(capsys, tmp_path):
+    """The guide's loop: suggest, 'data add' the top pick as failed, suggest --add-data."""
+    assert main(SUGGEST) == 0
+    before = json.loads(capsys.readouterr().out)
+    top = before["suggestions"][0]["formula"]
+    mine = tmp_path / "my_outcomes.csv"
+    assert main(["data", "add", top, "--label", "secondary_phases", "--source", "lab book 12",
+                 "--data", str(mine)]) == 0
+    capsys.readouterr()
+    assert main([*SUGGEST, "--add-data", str(mine)]) == 0
+    after = json.loads(capsys.readouterr().out)
+    assert after["n_labelled"] == before["n_labelled"] + 1
+    assert top not in [s["formula"] for s in after["suggestions"]]
+    assert after["dataset_sha256"] != before["dataset_sha256"]
