@@ -52,8 +52,9 @@ def block(data: dict) -> str:
         "error is optimistic).",
         "",
         f"Chosen on the whole table, the default model: `{data['selected']['key']}`. Chosen "
-        "in the outer folds: " + ", ".join(f"`{k}` x{v}" for k, v in
-                                           data["chosen_counts"].items()) + ".",
+        "in the outer folds: " + ", ".join(
+            f"`{k}` x{v}" for k, v in sorted(data["chosen_counts"].items(),
+                                             key=lambda kv: (-kv[1], kv[0]))) + ".",
         f"The selection took {data['seconds']:.0f} s.",
         END,
     ]

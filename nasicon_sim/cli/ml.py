@@ -280,7 +280,8 @@ def _print_nested(rec) -> None:
     verdict = "beats" if d["beats_majority"] else "does NOT beat"
     print(f"  the selection {verdict} the majority baseline (balanced accuracy 0.5): "
           f"{ba['mean']:.3f} - 2 x SE {ba['se']:.3f} = {ba['mean'] - 2 * ba['se']:.3f}")
-    counts = ", ".join(f"{k} x{v}" for k, v in list(d["chosen_counts"].items())[:5])
+    ranked = sorted(d["chosen_counts"].items(), key=lambda kv: (-kv[1], kv[0]))
+    counts = ", ".join(f"{k} x{v}" for k, v in ranked[:5])
     print(f"  chosen in the outer folds: {counts}")
     print(f"  chosen on the whole table (the default model): {d['selected']['key']}")
 
