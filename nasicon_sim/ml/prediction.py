@@ -154,9 +154,10 @@ def predict_arrays(
         ``stability_in_domain``.
     """
     model = default_model() if model is None else model
-    p, mask = model.predict_proba_arrays(arrays)
+    X = model.feature_matrix(arrays)
+    p, mask = model.predict_proba_matrix(X)
     out = {"p_single_phase": p, "in_domain": ~mask.any(axis=1), "out_of_range": mask}
-    out.update(model.uncertainty_arrays(arrays))
+    out.update(model.uncertainty_matrix(X, p))
     if model.stability is not None:
         p_stable, e_hull, inside = model.stability.predict_arrays(arrays)
         out.update(e_hull_pred_meV=e_hull, p_stable_dft=p_stable, stability_in_domain=inside)

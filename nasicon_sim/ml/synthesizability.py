@@ -192,7 +192,10 @@ class SynthesizabilityModel:
         p_single_phase : numpy.ndarray, shape (n,)
         out_of_range : numpy.ndarray of bool, shape (n, n_features)
         """
-        X = self.feature_matrix(arrays)
+        return self.predict_proba_matrix(self.feature_matrix(arrays))
+
+    def predict_proba_matrix(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`predict_proba_arrays` on a feature matrix from :meth:`feature_matrix`."""
         if len(X) == 0:
             return np.zeros(0), np.zeros((0, len(self.features)), dtype=bool)
         with single_threaded():
@@ -209,6 +212,10 @@ class SynthesizabilityModel:
             ``set_single`` (bool; both False when the model has no conformal thresholds).
         """
         X = self.feature_matrix(arrays)
+        return self.uncertainty_matrix(X, self.predict_proba_matrix(X)[0])
+
+    def uncertainty_matrix(self, X: np.ndarray, p: np.ndarray) -> dict[str, np.ndarray]:
+        """:meth:`uncertainty_arrays` on a feature matrix and its probabilities ``p``."""
         n = len(X)
         if self.bootstrap and n:
             with single_threaded():
@@ -217,7 +224,6 @@ class SynthesizabilityModel:
         else:
             p_std = np.full(n, np.nan)
         if self.conformal is not None and n:
-            p, _ = self.predict_proba_arrays(arrays)
             sets = prediction_sets(p, self.conformal)
         else:
             sets = np.zeros((n, 2), dtype=bool)
