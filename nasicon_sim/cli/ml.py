@@ -366,9 +366,9 @@ def _load_named_or_file(text: str | None, features=None):
     """A model from --model: None/'selected' (default), 'study', or a JSON file."""
     from nasicon_sim.ml.prediction import default_model, study_model
 
+    if text in (None, "selected", "study") and features is not None:
+        raise NasiconSimError("--features checks a saved model; give it with --model PATH")
     if text in (None, "selected"):
-        if features is not None:
-            raise NasiconSimError("--features checks a saved model; give it with --model PATH")
         return default_model()
     if text == "study":
         return study_model()
