@@ -248,11 +248,19 @@ def _feature_matrix(
 def fit_guarded(estimator, X: np.ndarray, y: np.ndarray, name: str):
     """``clone(estimator).fit(X, y)`` single-threaded; a scikit-learn ValueError (too few rows
     for the model, e.g. KNN's k or the SVM's internal 5-fold calibration) becomes one line."""
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+
     try:
-        with single_threaded():
-            return clone(estimator).fit(X, y)
+        with warnings.catch_warnings(record=True) as caught, single_threaded():
+            warnings.simplefilter("always", ConvergenceWarning)
+            fitted = clone(estimator).fit(X, y)
     except ValueError as exc:
         raise too_few_rows(name, y, exc) from None
+    if any(issubclass(w.category, ConvergenceWarning) for w in caught):
+        logger.debug("%s did not converge on %d rows (kept as it is)", name, len(y))
+    return fitted
 
 
 def oof_probabilities(estimator, X: np.ndarray, y: np.ndarray, seed: int, name: str,
