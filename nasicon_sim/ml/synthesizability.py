@@ -258,8 +258,11 @@ def fit_guarded(estimator, X: np.ndarray, y: np.ndarray, name: str):
             fitted = clone(estimator).fit(X, y)
     except ValueError as exc:
         raise too_few_rows(name, y, exc) from None
-    if any(issubclass(w.category, ConvergenceWarning) for w in caught):
-        logger.debug("%s did not converge on %d rows (kept as it is)", name, len(y))
+    for w in caught:
+        if issubclass(w.category, ConvergenceWarning):
+            logger.debug("%s did not converge on %d rows (kept as it is)", name, len(y))
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     return fitted
 
 
