@@ -493,12 +493,15 @@ def run_suggest(args: argparse.Namespace) -> int:
         write_study_toml,
     )
     from nasicon_sim.ml.dataset import build_dataset, composition_key
-    from nasicon_sim.ml.prediction import default_stability_model
+    from nasicon_sim.ml.prediction import fit_selected
     from nasicon_sim.ml.screening import ScreenSpec, screen
-    from nasicon_sim.ml.synthesizability import SELECTED, fit_synthesizability_model
 
     if bool(args.transport_csv) != bool(args.transport_column):
         raise NasiconSimError("--transport-csv and --transport-column go together")
+    if args.n < 1:
+        raise NasiconSimError(f"-n must be at least 1, got {args.n}")
+    if args.kappa < 0 or args.min_distance < 0:
+        raise NasiconSimError("--kappa and --min-distance must be >= 0")
     transport = (ColumnTransport(args.transport_csv, args.transport_column)
                  if args.transport_csv else NaContentProxy())
     try:
@@ -517,8 +520,7 @@ def run_suggest(args: argparse.Namespace) -> int:
 
         table = _merge_tables(table, read_table(args.add_data))
     dataset = build_dataset(table, args.policy, strict=strict)
-    model = fit_synthesizability_model(dataset, SELECTED, stability=default_stability_model(),
-                                       seed=args.seed)
+    model = fit_selected(dataset, args.seed)
     result = screen(spec, model, transport)
     labelled = {composition_key(c) for c in dataset.compositions}
     picks = suggest(result, labelled, args.n, transport, args.kappa, args.min_distance,

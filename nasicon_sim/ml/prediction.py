@@ -40,6 +40,7 @@ __all__ = [
     "Prediction",
     "default_model",
     "default_stability_model",
+    "fit_selected",
     "predict",
     "predict_arrays",
     "study_model",
@@ -130,7 +131,29 @@ def default_model() -> SynthesizabilityModel:
     if record.dataset_sha256 != data.sha256:
         logger.warning("the default model was selected on another version of the literature "
                        "table; run 'nasicon-sim ml select --update-default'")
-    return fit_synthesizability_model(data, SELECTED, stability=default_stability_model())
+    return fit_selected(data)
+
+
+#: Fitted selected models by (table hash, policy, excluded sources, size, seed, selection).
+_SELECTED_FITS: dict[tuple, SynthesizabilityModel] = {}
+
+
+def fit_selected(dataset, seed: int = 0) -> SynthesizabilityModel:
+    """The shipped selection fitted on ``dataset`` (kept in memory, last 4 datasets).
+
+    A dataset is identified by its table's SHA-256, label policy, excluded sources and size,
+    so a table with one more outcome is a new fit.
+    """
+    from nasicon_sim.ml.selection import shipped_selection
+
+    key = (dataset.sha256, dataset.policy.name, tuple(dataset.excluded_sources),
+           len(dataset.entries), seed, shipped_selection().selected.key)
+    if key not in _SELECTED_FITS:
+        if len(_SELECTED_FITS) >= 4:
+            _SELECTED_FITS.pop(next(iter(_SELECTED_FITS)))
+        _SELECTED_FITS[key] = fit_synthesizability_model(
+            dataset, SELECTED, stability=default_stability_model(), seed=seed)
+    return _SELECTED_FITS[key]
 
 
 @lru_cache(maxsize=1)

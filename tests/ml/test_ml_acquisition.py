@@ -87,6 +87,9 @@ def test_a_transport_column_plugs_in(grid, tmp_path):
 def test_suggest_is_deterministic_for_a_seed(capsys, tmp_path):
     assert main([*SUGGEST, "--seed", "3", "--study-toml", str(tmp_path / "s.toml")]) == 0
     a = json.loads(capsys.readouterr().out)
+    from nasicon_sim.ml import prediction
+
+    prediction._SELECTED_FITS.clear()  # a fresh refit, not the kept one
     assert main([*SUGGEST, "--seed", "3"]) == 0
     b = json.loads(capsys.readouterr().out)
     assert a["suggestions"] == b["suggestions"] and len(a["suggestions"]) == 3
@@ -100,8 +103,7 @@ def test_suggest_is_deterministic_for_a_seed(capsys, tmp_path):
 def test_an_added_outcome_refits_the_model_and_moves_the_suggestions(capsys, tmp_path):
     """Copy the shipped table, suggest, report the top pick as failed, suggest again."""
     from nasicon_sim.ml.dataset import build_dataset, read_table
-    from nasicon_sim.ml.prediction import default_stability_model
-    from nasicon_sim.ml.synthesizability import SELECTED, fit_synthesizability_model
+    from nasicon_sim.ml.prediction import fit_selected
 
     table = tmp_path / "mine.csv"
     table.write_bytes(resources.files("nasicon_sim").joinpath(
@@ -115,8 +117,7 @@ def test_an_added_outcome_refits_the_model_and_moves_the_suggestions(capsys, tmp
         from nasicon_sim.ml import predict
 
         ds = build_dataset(read_table(table), strict=False)
-        model = fit_synthesizability_model(ds, SELECTED, stability=default_stability_model())
-        return predict([formula], model)[0].p_single_phase, len(ds.y)
+        return predict([formula], fit_selected(ds))[0].p_single_phase, len(ds.y)
 
     p_before, n_before = p_of(top)
     assert main(["data", "add", top, "--label", "secondary_phases", "--source",
