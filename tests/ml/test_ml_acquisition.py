@@ -85,12 +85,12 @@ def test_a_transport_column_plugs_in(grid, tmp_path):
 
 
 def test_suggest_is_deterministic_for_a_seed(capsys, tmp_path):
-    assert main([*SUGGEST, "--seed", "3", "--study-toml", str(tmp_path / "s.toml")]) == 0
+    assert main([*SUGGEST, "--seed", "0", "--study-toml", str(tmp_path / "s.toml")]) == 0
     a = json.loads(capsys.readouterr().out)
     from nasicon_sim.ml import prediction
 
     prediction._SELECTED_FITS.clear()  # a fresh refit, not the kept one
-    assert main([*SUGGEST, "--seed", "3"]) == 0
+    assert main([*SUGGEST, "--seed", "0"]) == 0
     b = json.loads(capsys.readouterr().out)
     assert a["suggestions"] == b["suggestions"] and len(a["suggestions"]) == 3
     from nasicon_sim.study import load_study
@@ -143,6 +143,7 @@ def test_bad_suggest_requests_are_one_line(capsys, extra, match):
     assert match in err and len(err.splitlines()) == 1
 
 
+@pytest.mark.slow
 def test_outcomes_of_your_own_join_the_shipped_table(capsys, tmp_path):
     """The guide's loop: suggest, 'data add' the top pick as failed, suggest --add-data."""
     assert main(SUGGEST) == 0
