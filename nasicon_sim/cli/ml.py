@@ -453,10 +453,14 @@ def run_select(args: argparse.Namespace) -> int:
                         n_repeats=args.repeats, inner_folds=args.inner_folds, seed=args.seed,
                         progress=progress)
     written = []
-    if args.output:
-        written.append(rec.write(args.output))
-    if args.update_default:
-        written.append(rec.write(SHIPPED_RECORD))
+    for target, flag in ((args.output, "-o"), (SHIPPED_RECORD if args.update_default else None,
+                                                "--update-default")):
+        if target:
+            try:
+                written.append(rec.write(target))
+            except OSError as exc:
+                raise NasiconSimError(f"cannot write the selection record {target} ({flag}): "
+                                      f"{exc.strerror or exc}") from None
     if args.json:
         json.dump(_nested_summary(rec) | {"written": [str(w) for w in written]}, sys.stdout,
                   indent=2)
