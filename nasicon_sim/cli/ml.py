@@ -442,6 +442,8 @@ def run_select(args: argparse.Namespace) -> int:
     if args.update_default and args.data:
         raise NasiconSimError("--update-default selects on the shipped table; drop --data "
                               "(or write your record with -o)")
+    if args.output and Path(args.output).is_dir():
+        raise NasiconSimError(f"-o {args.output} is a directory; give a file name (record.json)")
     table, strict = _table(args)
     dataset = build_dataset(table, args.policy, strict=strict)
     start = time.perf_counter()

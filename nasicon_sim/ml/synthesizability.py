@@ -261,6 +261,8 @@ def fit_guarded(estimator, X: np.ndarray, y: np.ndarray, name: str):
     for w in caught:
         if issubclass(w.category, ConvergenceWarning):
             logger.debug("%s did not converge on %d rows (kept as it is)", name, len(y))
+        elif "least populated class" in str(w.message):  # the SVM's internal 5-fold Platt
+            logger.debug("%s on %d rows: %s", name, len(y), w.message)
         else:
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     return fitted

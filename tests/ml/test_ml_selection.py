@@ -177,3 +177,28 @@ def test_report_summary_shows_both_models():
     assert s["rows"]["study GNB"]["balanced_accuracy"][0] == \
         rec["outer_summary"]["study_gnb"]["balanced_accuracy"]["mean"]
     assert s["selected"] == rec["selected"]["key"]
+
+
+def test_select_cli_writes_a_record_and_guards_the_default(capsys, tmp_path):
+    import json
+    from importlib import resources
+
+    from nasicon_sim.cli.main import main
+
+    lines = resources.files("nasicon_sim").joinpath(
+        "data/literature/nasicon_literature.csv").read_text().splitlines()
+    table = tmp_path / "t.csv"
+    table.write_text("\n".join(lines[:120]) + "\n")
+    assert main(["ml", "select", "--data", str(table), "--update-default"]) == 2
+    assert "--update-default selects on the shipped table" in capsys.readouterr().err
+    out = tmp_path / "rec.json"
+    assert main(["ml", "select", "--data", str(table), "--lenient", "--folds", "2", "--repeats",
+                 "1", "--inner-folds", "2", "-o", str(out), "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    rec = SelectionRecord.read(out)
+    assert summary["selected"]["key"] == rec.selected.key
+    assert len(rec.data["outer_folds"]) == 2 and summary["n_candidates"] == len(
+        default_candidates())
+    assert main(["ml", "select", "--data", str(table), "--lenient", "--folds", "2",
+                 "--repeats", "1", "--inner-folds", "2", "-o", str(tmp_path)]) == 2
+    assert "is a directory; give a file name" in capsys.readouterr().err
