@@ -254,7 +254,7 @@ def fit_guarded(estimator, X: np.ndarray, y: np.ndarray, name: str):
 
     try:
         with warnings.catch_warnings(record=True) as caught, single_threaded():
-            warnings.simplefilter("always", ConvergenceWarning)
+            warnings.simplefilter("always")  # record all; passed on below unless handled
             fitted = clone(estimator).fit(X, y)
     except ValueError as exc:
         raise too_few_rows(name, y, exc) from None
