@@ -16,7 +16,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="enumerate dopant combinations on the M site and rank them by the model",
         description="Enumerate Na(1+y) (Zr,dopants)2 Si(y) P(3-y) O12 compositions from a dopant "
         "palette (valence +2..+6, Shannon radius near Zr4+, amounts on a grid, Na from charge "
-        "balance), score them with the synthesizability model and write a ranked CSV.",
+        "balance), score them with the synthesizability model (p(single phase), its bootstrap "
+        "spread and conformal set) and a transport figure (the stated proxy -|Na - 3.3|, Guin & "
+        "Tietz 2015, unless --transport-csv gives one), mark the Pareto front of the two, and "
+        "write a ranked CSV (and, with --study-toml, a study definition for the top N).",
     )
     p.add_argument("--elements", required=True, help="dopant palette, e.g. Ti,Hf,Lu,Ga,Sc")
     p.add_argument("--host", default="Zr", help="cation in every candidate (default Zr)")
@@ -33,7 +36,16 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="largest |r(dopant) - r(Zr4+)|, six-fold Shannon, pm (default 20)")
     p.add_argument("--oxi", action="append", metavar="EL=STATE",
                    help="dopant valence override, e.g. Ti=3 (repeatable)")
-    p.add_argument("--model", metavar="PATH", help="a model saved by 'ml fit' (default: GNB)")
+    p.add_argument("--model", metavar="PATH|NAME",
+                   help="a .json model written by 'ml fit', 'selected' (default: the nested-CV "
+                   "choice) or 'study' (the study's GNB); pickle/joblib files are refused")
+    p.add_argument("--transport-csv", metavar="CSV",
+                   help="transport figure per formula (higher = better) instead of the proxy")
+    p.add_argument("--transport-column", metavar="NAME", help="its column")
+    p.add_argument("--study-toml", metavar="PATH",
+                   help="write a study definition ('nasicon-sim run') for the top candidates")
+    p.add_argument("--study-top", type=int, default=5,
+                   help="how many candidates go into --study-toml (default 5)")
     p.add_argument("-o", "--output", required=True, metavar="CSV", help="ranked candidates")
     p.add_argument("--top", type=int, help="write only the best N rows")
     p.add_argument("--in-domain-only", action="store_true",
@@ -60,25 +72,37 @@ def run(args: argparse.Namespace) -> int:
         radius_tolerance_pm=args.radius_tol,
         oxidation_states=parse_assignments(args.oxi, "--oxi", int),
     )
-    if args.model:
-        from nasicon_sim.ml.persistence import load_model
+    from nasicon_sim.cli.ml import _load_named_or_file
+    from nasicon_sim.errors import NasiconSimError
+    from nasicon_sim.ml.acquisition import ColumnTransport, NaContentProxy, write_study_toml
 
-        model = load_model(args.model)
-    else:
-        from nasicon_sim.ml.prediction import default_model
-
-        model = default_model()  # fitted before the clock starts: we time the screening
+    if bool(args.transport_csv) != bool(args.transport_column):
+        raise NasiconSimError("--transport-csv and --transport-column go together")
+    if args.study_top < 1:
+        raise NasiconSimError(f"--study-top must be at least 1, got {args.study_top}")
+    transport = (ColumnTransport(args.transport_csv, args.transport_column)
+                 if args.transport_csv else NaContentProxy())
+    model = _load_named_or_file(args.model)  # fitted before the clock starts
     start = time.perf_counter()
-    result = screen(spec, model)
+    result = screen(spec, model, transport)
     elapsed = time.perf_counter() - start
     n = write_candidates_csv(result, args.output, args.top, args.in_domain_only)
     c = result.candidates
     n_in = int(result.scores["in_domain"].sum()) if len(c) else 0
     best = result.rows(args.show, args.in_domain_only)
+    front = [r for r in result.rows(None, args.in_domain_only) if r["pareto_front"]] \
+        if len(c) else []
+    toml = None
+    if args.study_toml:
+        top = result.rows(args.study_top, args.in_domain_only)
+        toml = write_study_toml([r["formula"] for r in top], args.study_toml, "screened",
+                                f"nasicon-sim screen --elements {args.elements}, model "
+                                f"{result.model}, top {len(top)} by p(single phase)")
     if args.json:
         json.dump({"counts": c.counts, "candidates": len(c), "in_domain": n_in,
                    "written": n, "output": args.output, "seconds": elapsed, "model": result.model,
-                   "best": best}, sys.stdout, indent=2)
+                   "transport": result.transport, "best": best, "pareto_front": front,
+                   "study_toml": str(toml) if toml else None}, sys.stdout, indent=2)
         sys.stdout.write("\n")
         return 0
     print(f"cations {', '.join(f'{el}{v:+d}' for el, v in zip(c.cations, c.valences))}; "
@@ -86,12 +110,28 @@ def run(args: argparse.Namespace) -> int:
           f"{c.counts['max_cations']}, entropy range {c.counts['entropy']}, "
           f"{spec.na_min:g} <= Na <= {spec.na_max:g}: {len(c)} candidates "
           f"({n_in} inside the model's training range), scored in {elapsed:.2f} s")
-    print(f"{'rank':>4} {'formula':<44} {'p(single)':>9} {'in dom.':>7} {'dS/R':>6} "
-          f"{'E_hull pred':>11}")
-    for row in best:
-        eh = row.get("e_hull_pred_meV")
-        print(f"{row['rank']:>4} {row['formula']:<44} {row['p_single_phase']:>9.4f} "
-              f"{'yes' if row['in_domain'] else 'no':>7} {row['entropy_R']:>6.3f} "
-              f"{'' if eh is None else f'{eh:.1f} meV':>11}")
+    print(f"model: {result.model}; transport: {result.transport}")
+    _table(best, "")
+    print(f"Pareto front of p(single phase) and transport: {len(front)} candidates")
+    _table(front[: args.show], "")
     print(f"wrote {n} rows to {args.output}")
+    if toml:
+        print(f"wrote {toml} (study of the top {min(args.study_top, len(c))}; run it with "
+              f"'nasicon-sim run {toml}')")
     return 0
+
+
+def _table(rows: list[dict], indent: str) -> None:
+    from nasicon_sim.cli.ml import _set_text
+
+    print(f"{indent}{'rank':>4} {'formula':<44} {'p(single)':>9} {'± boot':>7} {'set':>12} "
+          f"{'in dom.':>7} {'dS/R':>6} {'transport':>9} {'E_hull pred':>11}")
+    for row in rows:
+        eh = row.get("e_hull_pred_meV")
+        sd = row.get("p_std")
+        pset = _set_text([k for k, c in (("single_phase", "set_single"),
+                                         ("secondary_phases", "set_secondary")) if row.get(c)])
+        print(f"{indent}{row['rank']:>4} {row['formula']:<44} {row['p_single_phase']:>9.4f} "
+              f"{'' if sd is None else f'{sd:.3f}':>7} {pset:>12} "
+              f"{'yes' if row['in_domain'] else 'no':>7} {row['entropy_R']:>6.3f} "
+              f"{row['transport']:>9.3f} {'' if eh is None else f'{eh:.1f} meV':>11}")

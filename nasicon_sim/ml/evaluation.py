@@ -49,6 +49,7 @@ __all__ = [
     "drop_one_importance",
     "holdout_evaluation",
     "permutation_importance_cv",
+    "plot_reliability",
     "plot_roc_curves",
     "stratified_splits",
 ]
@@ -132,10 +133,23 @@ def _positive_score(estimator, X: np.ndarray) -> np.ndarray:
     return np.asarray(estimator.decision_function(X), dtype=float)
 
 
-def _fit(estimator, X: np.ndarray, y: np.ndarray):
+def too_few_rows(name: str, y: np.ndarray, exc: Exception, hint: str = "--model") -> DataError:
+    """One-line error for a scikit-learn ValueError raised because a table is too small."""
+    counts = np.bincount(np.asarray(y, dtype=int), minlength=2)
+    msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return DataError(
+        f"{name} cannot be fitted on {len(y)} compositions ({counts[1]} single_phase, "
+        f"{counts[0]} secondary_phases): {msg}; add labelled rows or change {hint}"
+    )
+
+
+def _fit(estimator, X: np.ndarray, y: np.ndarray, name: str = ""):
     with warnings.catch_warnings(record=True) as caught, single_threaded():
         warnings.simplefilter("always", ConvergenceWarning)
-        fitted = clone(estimator).fit(X, y)
+        try:
+            fitted = clone(estimator).fit(X, y)
+        except ValueError as exc:
+            raise too_few_rows(name or type(estimator).__name__, y, exc) from None
     for w in caught:
         if issubclass(w.category, ConvergenceWarning):
             logger.warning("%s: %s", type(estimator).__name__, w.message)
@@ -152,8 +166,14 @@ def _fold_scores(
 ) -> dict[str, list[float]]:
     with warnings.catch_warnings(record=True) as caught, single_threaded():
         warnings.simplefilter("always", ConvergenceWarning)
-        res = cross_validate(estimator, X, y, cv=list(splits), error_score="raise",
-                             scoring={k: SCORERS[k] for k in scoring})
+        try:
+            res = cross_validate(estimator, X, y, cv=list(splits), error_score="raise",
+                                 scoring={k: SCORERS[k] for k in scoring})
+        except ValueError as exc:
+            n_train = min(len(train) for train, _ in splits)
+            raise too_few_rows(name or type(estimator).__name__, y, exc,
+                               f"--folds or --models (smallest training fold: {n_train} rows)"
+                               ) from None
     if any(issubclass(w.category, ConvergenceWarning) for w in caught):
         logger.warning("%s did not converge in some folds (scores kept as they are)",
                        name or type(estimator).__name__)
@@ -304,7 +324,7 @@ def holdout_evaluation(
     train, test = holdout_split(y, test_size, seed)
     out = []
     for name, estimator in estimators.items():
-        model = _fit(estimator, X[train], y[train])
+        model = _fit(estimator, X[train], y[train], name)
         pred = model.predict(X[test])
         score = _positive_score(model, X[test])
         cm = confusion_matrix(y[test], pred, labels=[0, 1])
@@ -418,5 +438,46 @@ def plot_roc_curves(results: Sequence[HoldoutResult], path: str | Path, title: s
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_savefig(fig, path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+def plot_reliability(record: Mapping, y: np.ndarray, path: str | Path, n_bins: int = 5) -> Path:
+    """Reliability diagram of the nested CV's outer-fold probabilities, raw and calibrated.
+
+    Parameters
+    ----------
+    record : mapping
+        A selection record's data (:class:`~nasicon_sim.ml.selection.SelectionRecord`).
+    y : numpy.ndarray
+        Labels of the table the record was made on (``test_index`` points into it).
+    path : path-like
+        PNG to write.
+    n_bins : int
+        Equal-width probability bins.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    from nasicon_sim.ml.uncertainty import brier, reliability_curve
+
+    idx = np.concatenate([f["test_index"] for f in record["outer_folds"]]).astype(int)
+    yy = np.asarray(y)[idx]
+    path = Path(path)
+    fig, ax = plt.subplots(figsize=(5, 5))
+    for key, label in (("p_raw", "selected, raw"), ("p_calibrated", "selected, Platt")):
+        p = np.concatenate([f[key] for f in record["outer_folds"]])
+        mp, freq, count = reliability_curve(yy, p, n_bins)
+        ax.plot(mp, freq, marker="o", label=f"{label} (Brier {brier(yy, p):.3f})")
+    ax.plot([0, 1], [0, 1], color="grey", linestyle=":", linewidth=1)
+    ax.set_xlabel("predicted p(single phase), outer test folds")
+    ax.set_ylabel("observed fraction single phase")
+    ax.set_title(f"reliability, nested CV ({len(record['outer_folds'])} outer folds)", fontsize=9)
+    ax.legend(loc="upper left", fontsize=8)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
     plt.close(fig)
     return path

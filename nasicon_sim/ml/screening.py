@@ -24,7 +24,7 @@ import itertools
 import logging
 import math
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -134,6 +134,16 @@ class Candidates:
 
     def __len__(self) -> int:
         return int(self.na.shape[0])
+
+    def key(self, i: int) -> tuple:
+        """:func:`~nasicon_sim.ml.dataset.composition_key` of candidate ``i`` (no parsing)."""
+        def site(pairs) -> tuple:
+            return tuple(sorted((el, round(float(a), 3)) for el, a in pairs
+                                if round(float(a), 3) > 0))
+        si = float(self.si[i])
+        return (round(float(self.na[i]), 3),
+                site(zip(self.cations, self.units[i] * self.step)),
+                site((("Si", si), ("P", 3.0 - si))))
 
     def formula(self, i: int) -> str:
         """Formula of candidate ``i`` (reads back with ``parse_nasicon``)."""
@@ -266,12 +276,15 @@ class ScreenResult:
     scores : dict of str to numpy.ndarray
         Per candidate (not reordered): descriptors and model outputs.
     model : str
+    transport : str
+        Description of the transport figure.
     """
 
     candidates: Candidates
     order: np.ndarray
     scores: dict[str, np.ndarray]
     model: str
+    transport: str = ""
 
     def rows(self, top: int | None = None, in_domain_only: bool = False) -> list[dict]:
         """Ranked rows as dicts (for CSV and JSON)."""
@@ -285,40 +298,64 @@ class ScreenResult:
             row.update({el: round(float(u * c.step), 6) for el, u in zip(c.cations, c.units[i])})
             for key, values in self.scores.items():
                 v = values[i]
-                row[key] = bool(v) if values.dtype == bool else round(float(v), 6)
+                row[key] = (bool(v) if values.dtype == bool
+                            else None if not np.isfinite(v) else round(float(v), 6))
             out.append(row)
             if top is not None and len(out) >= top:
                 break
         return out
 
 
-def screen(spec: ScreenSpec, model=None) -> ScreenResult:
-    """Enumerate and score candidates with a synthesizability model (default: the study's).
+class _LazyFormulas(Sequence):
+    """Formulas of candidates, written only when read."""
+
+    def __init__(self, candidates: Candidates) -> None:
+        self._c = candidates
+
+    def __len__(self) -> int:
+        return len(self._c)
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self._c.formula(j) for j in range(*i.indices(len(self)))]
+        return self._c.formula(int(i))
+
+
+def screen(spec: ScreenSpec, model=None, transport=None) -> ScreenResult:
+    """Enumerate and score candidates with a synthesizability model and a transport figure.
 
     Parameters
     ----------
     spec : ScreenSpec
     model : SynthesizabilityModel, optional
         Default :func:`nasicon_sim.ml.prediction.default_model`.
+    transport : TransportSource, optional
+        Default :class:`~nasicon_sim.ml.acquisition.NaContentProxy`. Scores gain
+        ``transport`` and ``pareto_front`` (on the front of p(single phase) and transport).
 
     Returns
     -------
     ScreenResult
     """
+    from nasicon_sim.ml.acquisition import NaContentProxy, pareto_front_mask
     from nasicon_sim.ml.prediction import default_model, predict_arrays
 
     model = default_model() if model is None else model
+    transport = NaContentProxy() if transport is None else transport
     cands = enumerate_candidates(spec)
     desc = compute_features(cands.arrays, _DESCRIPTORS)
     scores = {name: desc[:, j] for j, name in enumerate(_DESCRIPTORS)}
     res = predict_arrays(cands.arrays, model)
-    for key in ("p_single_phase", "in_domain", "e_hull_pred_meV", "p_stable_dft",
-                "stability_in_domain"):
+    for key in ("p_single_phase", "p_std", "set_single", "set_secondary", "in_domain",
+                "e_hull_pred_meV", "p_stable_dft", "stability_in_domain"):
         if key in res:
             scores[key] = res[key]
+    scores["transport"] = np.asarray(transport.values(cands.na, _LazyFormulas(cands)),
+                                     dtype=float)
+    scores["pareto_front"] = pareto_front_mask(scores["p_single_phase"], scores["transport"])
     e_hull = scores.get("e_hull_pred_meV", np.zeros(len(cands)))
     order = np.lexsort((e_hull, -scores["p_single_phase"])) if len(cands) else np.zeros(0, int)
-    return ScreenResult(cands, order, scores, model.name)
+    return ScreenResult(cands, order, scores, model.label, transport.description)
 
 
 def write_candidates_csv(

@@ -40,7 +40,7 @@ from nasicon_sim.ml.domain import ApplicabilityDomain
 from nasicon_sim.ml.evaluation import CVResult, Metric, cross_validate_models
 from nasicon_sim.ml.features import CompositionArrays, compute_features, resolve_features
 from nasicon_sim.ml.models import (
-    CLASSIFIERS,
+    STABILITY_MODELS,
     make_classifier,
     make_regressor,
     single_threaded,
@@ -209,7 +209,7 @@ class StabilityEvaluation:
 
 
 def evaluate_stability(
-    models: Sequence[str] = CLASSIFIERS,
+    models: Sequence[str] = STABILITY_MODELS,
     features: str | Sequence[str] = STABILITY_FEATURES,
     seed: int = 0,
     include_anchor: bool = True,

@@ -44,10 +44,18 @@ from nasicon_sim.ml.evaluation import (
     holdout_evaluation,
     permutation_importance_cv,
     stratified_splits,
+    too_few_rows,
 )
 from nasicon_sim.ml.features import CompositionArrays, compute_features, resolve_features
 from nasicon_sim.ml.models import STUDY_MODELS, make_classifier, single_threaded
 from nasicon_sim.ml.stability import StabilityModel
+from nasicon_sim.ml.uncertainty import (
+    apply_platt,
+    bootstrap_indices,
+    conformal_thresholds,
+    fit_platt,
+    prediction_sets,
+)
 
 __all__ = [
     "DFT_FEATURES",
@@ -56,8 +64,11 @@ __all__ = [
     "DftFeatureComparison",
     "LiteratureEvaluation",
     "StudyScore",
+    "SELECTED",
     "SynthesizabilityModel",
     "compare_dft_features",
+    "fit_guarded",
+    "oof_probabilities",
     "split_features",
     "evaluate_literature",
     "fit_synthesizability_model",
@@ -128,7 +139,19 @@ class SynthesizabilityModel:
         Supplies the DFT features (when used) and the reported E_hull prediction.
     metadata : dict
         ``dataset`` (name), ``dataset_sha256``, ``label_policy``, ``n_train``,
-        ``n_single_phase``, ``seed``, ``versions``.
+        ``n_single_phase``, ``seed``, ``versions``, ``params``, ``calibrated``, ``alpha``,
+        ``n_bootstrap`` and, for the nested-CV default, ``selection`` (candidate key).
+    params : dict
+        Hyper-parameters given to :func:`~nasicon_sim.ml.models.make_classifier`.
+    platt : (float, float) or None
+        Calibration map (:func:`~nasicon_sim.ml.uncertainty.fit_platt`) applied to the
+        estimator's probability; None = uncalibrated.
+    conformal : (float, float) or None
+        Class-conditional conformal thresholds ``(q_0, q_1)`` at level ``alpha``.
+    alpha : float
+        Miscoverage level of the conformal sets.
+    bootstrap : tuple of fitted estimators
+        Refits on stratified bootstrap resamples (probability spread).
     """
 
     name: str
@@ -137,14 +160,29 @@ class SynthesizabilityModel:
     domain: ApplicabilityDomain
     stability: StabilityModel | None = None
     metadata: dict = field(default_factory=dict)
+    params: dict = field(default_factory=dict)
+    platt: tuple[float, float] | None = None
+    conformal: tuple[float, float] | None = None
+    alpha: float = 0.1
+    bootstrap: tuple = ()
 
     @property
     def dft_features(self) -> tuple[str, ...]:
         return tuple(f for f in self.features if f in DFT_FEATURES)
 
+    @property
+    def label(self) -> str:
+        """Short description: the selection key for the nested-CV default, else the name."""
+        return str(self.metadata.get("selection") or self.name)
+
     def feature_matrix(self, arrays: CompositionArrays) -> np.ndarray:
         """Features of compositions, shape (n, len(features))."""
         return _feature_matrix(arrays, self.features, self.stability)
+
+    def _proba(self, estimator, X: np.ndarray) -> np.ndarray:
+        classes = list(estimator.classes_)
+        p = estimator.predict_proba(X)[:, classes.index(1)]
+        return apply_platt(p, self.platt) if self.platt is not None else p
 
     def predict_proba_arrays(self, arrays: CompositionArrays) -> tuple[np.ndarray, np.ndarray]:
         """Probability of single phase and the per-feature out-of-range mask.
@@ -154,13 +192,42 @@ class SynthesizabilityModel:
         p_single_phase : numpy.ndarray, shape (n,)
         out_of_range : numpy.ndarray of bool, shape (n, n_features)
         """
-        X = self.feature_matrix(arrays)
+        return self.predict_proba_matrix(self.feature_matrix(arrays))
+
+    def predict_proba_matrix(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`predict_proba_arrays` on a feature matrix from :meth:`feature_matrix`."""
         if len(X) == 0:
             return np.zeros(0), np.zeros((0, len(self.features)), dtype=bool)
-        classes = list(self.estimator.classes_)
         with single_threaded():
-            p = self.estimator.predict_proba(X)[:, classes.index(1)]
+            p = self._proba(self.estimator, X)
         return p, self.domain.out_of_range(X)
+
+    def uncertainty_arrays(self, arrays: CompositionArrays) -> dict[str, np.ndarray]:
+        """Bootstrap spread and conformal set of each composition.
+
+        Returns
+        -------
+        dict
+            ``p_std`` (float, NaN without bootstrap refits), ``set_secondary`` and
+            ``set_single`` (bool; both False when the model has no conformal thresholds).
+        """
+        X = self.feature_matrix(arrays)
+        return self.uncertainty_matrix(X, self.predict_proba_matrix(X)[0])
+
+    def uncertainty_matrix(self, X: np.ndarray, p: np.ndarray) -> dict[str, np.ndarray]:
+        """:meth:`uncertainty_arrays` on a feature matrix and its probabilities ``p``."""
+        n = len(X)
+        if self.bootstrap and n:
+            with single_threaded():
+                boot = np.array([self._proba(est, X) for est in self.bootstrap])
+            p_std = boot.std(axis=0, ddof=1) if len(boot) > 1 else np.zeros(n)
+        else:
+            p_std = np.full(n, np.nan)
+        if self.conformal is not None and n:
+            sets = prediction_sets(p, self.conformal)
+        else:
+            sets = np.zeros((n, 2), dtype=bool)
+        return {"p_std": p_std, "set_secondary": sets[:, 0], "set_single": sets[:, 1]}
 
 
 def _feature_matrix(
@@ -178,12 +245,65 @@ def _feature_matrix(
     return X
 
 
+def fit_guarded(estimator, X: np.ndarray, y: np.ndarray, name: str):
+    """``clone(estimator).fit(X, y)`` single-threaded; a scikit-learn ValueError (too few rows
+    for the model, e.g. KNN's k or the SVM's internal 5-fold calibration) becomes one line."""
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+
+    try:
+        with warnings.catch_warnings(record=True) as caught, single_threaded():
+            warnings.simplefilter("always")  # record all; passed on below unless handled
+            fitted = clone(estimator).fit(X, y)
+    except ValueError as exc:
+        raise too_few_rows(name, y, exc) from None
+    for w in caught:
+        if issubclass(w.category, ConvergenceWarning):
+            logger.debug("%s did not converge on %d rows (kept as it is)", name, len(y))
+        elif "least populated class" in str(w.message):  # the SVM's internal 5-fold Platt
+            logger.debug("%s on %d rows: %s", name, len(y), w.message)
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    return fitted
+
+
+def oof_probabilities(estimator, X: np.ndarray, y: np.ndarray, seed: int, name: str,
+                      max_folds: int = 5) -> np.ndarray:
+    """Out-of-fold probabilities of class 1 (stratified K-fold, K = min(5, smaller class))."""
+    from sklearn.model_selection import StratifiedKFold
+
+    k = min(max_folds, int(np.bincount(np.asarray(y, dtype=int), minlength=2).min()))
+    if k < 2:
+        raise DataError("calibration and conformal sets need at least 2 compositions of each "
+                        "class")
+    out = np.empty(len(y))
+    for train, test in StratifiedKFold(k, shuffle=True, random_state=seed).split(X, y):
+        fitted = fit_guarded(estimator, X[train], y[train], name)
+        try:
+            with single_threaded():
+                out[test] = fitted.predict_proba(X[test])[:, list(fitted.classes_).index(1)]
+        except ValueError as exc:  # e.g. KNN's k above the rows of a fold
+            raise too_few_rows(name, y, exc) from None
+    return out
+
+
+#: Name that stands for the nested-CV selected default (see :mod:`nasicon_sim.ml.selection`).
+SELECTED = "selected"
+
+
 def fit_synthesizability_model(
     dataset: Dataset,
     model: str = "gnb",
     features: str | Sequence[str] = "study",
     stability: StabilityModel | None = None,
     seed: int = 0,
+    *,
+    params: dict | None = None,
+    calibrate: bool = False,
+    uncertainty: bool = True,
+    alpha: float = 0.1,
+    n_bootstrap: int = 20,
 ) -> SynthesizabilityModel:
     """Fit a phase-purity classifier on a labelled dataset.
 
@@ -192,36 +312,81 @@ def fit_synthesizability_model(
     dataset : Dataset
         From :func:`~nasicon_sim.ml.dataset.load_dataset` (any label policy).
     model : str, default "gnb"
-        Classifier short name.
+        Classifier short name, or ``"selected"``: the classifier, hyper-parameters and
+        feature set of the shipped nested-CV selection record
+        (:func:`~nasicon_sim.ml.selection.shipped_selection`), calibrated; ``features``,
+        ``params`` and ``calibrate`` are then taken from the record.
     features : str or sequence of str, default "study"
         Feature-set name or names; add ``"dft_p_stable"`` or ``"dft_e_hull_meV"`` to use
         the stability model's output as a feature.
     stability : StabilityModel, optional
-        Needed for ``dft_p_stable``; kept to report E_hull predictions.
+        Needed for the DFT features; kept to report E_hull predictions.
     seed : int
+    params : dict, optional
+        Classifier hyper-parameters (:func:`~nasicon_sim.ml.models.make_classifier`).
+    calibrate : bool, default False
+        Platt-calibrate the probability on out-of-fold scores.
+    uncertainty : bool, default True
+        Compute conformal thresholds (level ``alpha``) and ``n_bootstrap`` bootstrap refits.
+    alpha : float, default 0.1
+    n_bootstrap : int, default 20
 
     Returns
     -------
     SynthesizabilityModel
+
+    Raises
+    ------
+    DataError
+        One class only, or too few rows for the classifier.
     """
+    selection = None
+    if model == SELECTED:
+        from nasicon_sim.ml.selection import shipped_selection
+
+        record = shipped_selection()
+        cand = record.selected
+        model, features, params, calibrate = cand.classifier, cand.features, cand.params, True
+        selection = cand.key
+        if record.dataset_sha256 != dataset.sha256:
+            logger.info("the selection record was made on table %s; fitting its choice on %s",
+                        record.dataset_sha256[:12], dataset.sha256[:12])
     base, dft = split_features(features)
     names = (*base, *dft)
+    params = dict(params or {})
     y = dataset.y
     if len(np.unique(y)) < 2:
         raise DataError("the dataset has a single class; a classifier needs both labels")
     X = _feature_matrix(CompositionArrays.from_compositions(dataset.compositions), names,
                         stability)
-    with single_threaded():
-        estimator = clone(make_classifier(model, seed)).fit(X, y)
+    template = make_classifier(model, seed, params)
+    estimator = fit_guarded(template, X, y, model)
+    platt = conformal = None
+    boot: tuple = ()
+    if calibrate or uncertainty:
+        oof = oof_probabilities(template, X, y, seed, model)
+        if calibrate:
+            platt = fit_platt(oof, y)
+            oof = apply_platt(oof, platt)
+        if uncertainty:
+            conformal = conformal_thresholds(oof, y, alpha)
+            boot = tuple(fit_guarded(template, X[idx], y[idx], model)
+                         for idx in bootstrap_indices(y, n_bootstrap, seed))
     domain = ApplicabilityDomain().fit(X)
     meta = {"model": model, "dataset": dataset.table_name, "dataset_sha256": dataset.sha256,
             "label_policy": dataset.policy.name, "n_train": len(y),
             "n_single_phase": int(y.sum()), "seed": seed,
             "excluded_sources": list(dataset.excluded_sources),
+            "params": params, "calibrated": bool(calibrate),
+            "alpha": alpha if uncertainty else None,
+            "n_bootstrap": n_bootstrap if uncertainty else 0,
             "versions": library_versions()}
+    if selection:
+        meta["selection"] = selection
     if stability is not None:
         meta["stability"] = dict(stability.metadata)
-    return SynthesizabilityModel(model, estimator, names, domain, stability, meta)
+    return SynthesizabilityModel(model, estimator, names, domain, stability, meta, params,
+                                 platt, conformal, alpha, boot)
 
 
 @dataclass(frozen=True)
@@ -295,7 +460,8 @@ def _study_scores(
     probs: dict[str, np.ndarray] = {}
     mask = None
     for name in models:
-        fitted = fit_synthesizability_model(train, name, features, stability, seed)
+        fitted = fit_synthesizability_model(train, name, features, stability, seed,
+                                            uncertainty=False)
         probs[name], mask = fitted.predict_proba_arrays(arrays)
     out = []
     for i, (label, (formula, reported)) in enumerate(STUDY_COMPOSITIONS.items()):

@@ -87,8 +87,17 @@ def test_pipelines_follow_the_estimator_contract(name):
 def test_scaling_only_where_needed():
     for name in CLASSIFIERS:
         has_scaler = "scale" in make_classifier(name).named_steps
-        assert has_scaler == (name in ("knn", "svm", "mlp")), name
+        assert has_scaler == (name in ("knn", "svm", "mlp", "logreg")), name
     assert set(STUDY_MODELS) < set(CLASSIFIERS)
+
+
+def test_hyper_parameters_reach_the_estimator():
+    from nasicon_sim.errors import NasiconSimError
+
+    assert make_classifier("svm", params={"C": 10.0}).get_params()["model__estimator__C"] == 10.0
+    assert make_classifier("knn", params={"n_neighbors": 9}).named_steps["model"].n_neighbors == 9
+    with pytest.raises(NasiconSimError, match="gnb has no hyper-parameter 'C'"):
+        make_classifier("gnb", params={"C": 1.0})
 
 
 def test_regressor_fits_the_median():

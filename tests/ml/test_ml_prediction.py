@@ -1,4 +1,4 @@
-"""Predictions: the default model, the domain flag, E_hull, and the DFT-feature decision."""
+"""Predictions: the default (nested-CV selected) model, the study's GNB, the domain flag, E_hull."""
 
 from __future__ import annotations
 
@@ -9,33 +9,48 @@ from nasicon_sim.composition import parse_nasicon
 from nasicon_sim.descriptors import describe
 from nasicon_sim.errors import FeatureError, FormulaError
 from nasicon_sim.ml import Prediction, predict
-from nasicon_sim.ml.dataset import load_literature
 from nasicon_sim.ml.features import CompositionArrays
-from nasicon_sim.ml.prediction import DEFAULT_DFT_FEATURES
-from nasicon_sim.ml.synthesizability import (
-    DFT_FEATURES,
-    compare_dft_features,
-    fit_synthesizability_model,
-)
+from nasicon_sim.ml.prediction import study_model
+from nasicon_sim.ml.selection import shipped_selection
+from nasicon_sim.ml.synthesizability import fit_synthesizability_model, split_features
+from nasicon_sim.ml.uncertainty import apply_platt
 
 
-def test_default_model_is_the_studys_gnb(default_model, literature):
-    assert default_model.name == "gnb"
-    assert default_model.features == ("radius_pm", "electronegativity", "valence", "entropy_R")
+def test_default_model_is_the_shipped_selection(default_model, literature):
+    chosen = shipped_selection().selected
+    base, dft = split_features(chosen.features)
+    assert default_model.name == chosen.classifier and default_model.params == chosen.params
+    assert default_model.features == (*base, *dft)
+    assert default_model.platt is not None and default_model.conformal is not None
     meta = default_model.metadata
-    assert meta["label_policy"] == "majority" and meta["n_train"] == len(literature.entries)
-    assert meta["dataset_sha256"] == literature.sha256
+    assert meta["label_policy"] == "majority" and meta["n_train"] == len(literature.y)
+    assert meta["dataset_sha256"] == literature.sha256 and meta["selection"] == chosen.key
     assert meta["versions"]["scikit-learn"]
 
 
-def test_probability_matches_the_pipeline_on_describe_features(default_model, study_formulas):
-    preds = predict(list(study_formulas.values()), default_model)
+def test_study_gnb_stays_available(study_formulas):
+    gnb = study_model()
+    assert gnb.name == "gnb" and gnb.platt is None
+    assert gnb.features == ("radius_pm", "electronegativity", "valence", "entropy_R")
+    preds = predict(list(study_formulas.values()), gnb)
     X = np.array([[d.radius_pm, d.electronegativity, d.valence, d.entropy_R]
                   for d in (describe(parse_nasicon(f)) for f in study_formulas.values())])
-    expected = default_model.estimator.predict_proba(X)[:, 1]
+    expected = gnb.estimator.predict_proba(X)[:, 1]
     np.testing.assert_allclose([p.p_single_phase for p in preds], expected, rtol=1e-12)
     assert all(isinstance(p, Prediction) for p in preds)
-    assert preds[0].formula == study_formulas["NZSP"]
+    assert preds[0].formula == study_formulas["NZSP"] and preds[0].model == "gnb"
+
+
+def test_default_probability_is_the_calibrated_pipeline(default_model, study_formulas):
+    comps = [parse_nasicon(f) for f in study_formulas.values()]
+    preds = predict(comps, default_model)
+    X = default_model.feature_matrix(CompositionArrays.from_compositions(comps))
+    expected = apply_platt(default_model.estimator.predict_proba(X)[:, 1], default_model.platt)
+    np.testing.assert_allclose([p.p_single_phase for p in preds], expected, rtol=1e-12)
+    for p in preds:
+        assert 0 < p.p_single_phase_std < 0.5 and p.alpha == 0.1
+        assert set(p.prediction_set) <= {"single_phase", "secondary_phases"}
+        assert p.model == shipped_selection().selected.key
 
 
 def test_out_of_domain_is_flagged_with_the_features(default_model):
@@ -50,7 +65,8 @@ def test_e_hull_is_reported(default_model):
     (p,) = predict(["NaTi2(PO4)3"], default_model)
     assert isinstance(p.e_hull_pred_meV, float) and 0 <= p.p_stable_dft <= 1
     d = p.as_dict()
-    assert {"formula", "p_single_phase", "in_domain", "e_hull_pred_meV"} <= set(d)
+    assert {"formula", "p_single_phase", "in_domain", "e_hull_pred_meV", "p_single_phase_std",
+            "prediction_set", "alpha"} <= set(d)
 
 
 def test_bad_formula_is_one_clear_error(default_model):
@@ -67,12 +83,3 @@ def test_dft_feature_needs_a_stability_model(literature, stability_model):
     X = m.feature_matrix(CompositionArrays.from_compositions(literature.compositions[:3]))
     _, e, _ = stability_model.predict(literature.compositions[:3])
     np.testing.assert_allclose(X[:, -1], e)
-
-
-@pytest.mark.slow
-def test_default_uses_a_dft_feature_only_if_it_helped(stability_model):
-    comparisons = compare_dft_features(load_literature(), stability_model)
-    assert [c.feature for c in comparisons] == list(DFT_FEATURES)
-    helped = [c for c in comparisons if c.helps]
-    expected = (max(helped, key=lambda c: c.gain.mean).feature,) if helped else ()
-    assert DEFAULT_DFT_FEATURES == expected

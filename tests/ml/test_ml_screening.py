@@ -41,10 +41,12 @@ def test_every_candidate_obeys_the_rules(candidates):
     np.testing.assert_allclose(charge, 24.0, atol=1e-9)
 
 
-def test_a_sample_agrees_with_parse_and_describe(candidates, default_model):
+def test_a_sample_agrees_with_parse_and_describe(candidates):
+    from nasicon_sim.ml.features import STUDY_FEATURES, compute_features
+
     rng = np.random.default_rng(0)
     idx = rng.choice(len(candidates), size=40, replace=False)
-    X = default_model.feature_matrix(candidates.arrays)
+    X = compute_features(candidates.arrays, STUDY_FEATURES)
     for i in idx:
         comp = parse_nasicon(candidates.formula(int(i)))
         d = describe(comp)
