@@ -56,6 +56,7 @@ myst_heading_anchors = 3
 # myst-nb: execute every tutorial at every build; an error in a cell fails the build
 nb_execution_mode = "force"
 nb_execution_raise_on_error = True
+nb_execution_show_tb = True       # the failing cell's traceback in the build log
 nb_execution_timeout = 600
 nb_execution_in_temp = True       # tutorials write their files in a scratch directory
 nb_merge_streams = True

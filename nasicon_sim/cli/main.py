@@ -52,6 +52,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return 2
     try:
+        if getattr(args, "json", False):
+            return _run_json(args)
         return int(args.func(args) or 0)
     except NasiconSimError as exc:
         if args.traceback:
@@ -61,6 +63,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"nasicon-sim {args.command}: interrupted", file=sys.stderr)
         return 130
+
+
+def _run_json(args: argparse.Namespace) -> int:
+    """Run a ``--json`` command and print its JSON with the package version added
+    (:func:`nasicon_sim.provenance.stamp`); stdout carries nothing else."""
+    import contextlib
+    import io
+
+    from nasicon_sim.provenance import stamp_json_text
+
+    buffer = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(buffer):
+            code = int(args.func(args) or 0)
+    finally:
+        text = buffer.getvalue()
+        sys.stdout.write(stamp_json_text(text) if text.strip() else text)
+        sys.stdout.flush()
+    return code
 
 
 if __name__ == "__main__":  # pragma: no cover
