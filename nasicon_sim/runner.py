@@ -38,6 +38,7 @@ from nasicon_sim.crosscheck import (
 )
 from nasicon_sim.errors import NasiconSimError
 from nasicon_sim.executors import run_tasks
+from nasicon_sim.progress import stage as progress_stage
 from nasicon_sim.store import ResultsStore, structure_fingerprint, task_hash
 from nasicon_sim.study import Study, StudyComposition
 
@@ -412,6 +413,7 @@ def run_study(
         if not missing:
             continue
         log.info("building %d configurations of %s", study.ensemble.n_configurations, comp.label)
+        progress_stage(f"building {study.ensemble.n_configurations} configurations of {comp.label}")
         ensemble = _build(study, comp)
         for i in missing:
             if i >= len(ensemble):
@@ -425,6 +427,7 @@ def run_study(
                 relax=asdict(study.relax), keep_preview=(i == 0),
             ))
     n_reused = n_total - len(tasks)
+    progress_stage(f"computing {len(tasks)} configurations ({n_reused} reused from the store)")
     failures: list[str] = []
     bar = None
     if progress and tasks:
@@ -466,8 +469,10 @@ def run_study(
     run = RunSummary(n_tasks=n_total, n_computed=len(tasks) - len(failures), n_reused=n_reused,
                      failures=tuple(failures), seconds=round(time.perf_counter() - t0, 2),
                      executor=f"dask:{dask_address}" if dask_address else f"local:{workers or 'all'}")
+    progress_stage("aggregating the results")
     results = aggregate(study, store, run, out_dir)
     if report:
+        progress_stage(f"writing the report in {out_dir}")
         from nasicon_sim.report.study import write_study_report
 
         write_study_report(results, store)

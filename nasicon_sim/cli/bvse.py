@@ -87,6 +87,7 @@ def _print_table(d: dict) -> None:
 def run(args: argparse.Namespace) -> int:
     from nasicon_sim.bvse import BVSESettings, analyse
     from nasicon_sim.io.read import read_structure
+    from nasicon_sim.progress import stage
     from nasicon_sim.structure.supercell import parent_sites_of
 
     settings = BVSESettings(
@@ -105,6 +106,7 @@ def run(args: argparse.Namespace) -> int:
         from nasicon_sim.network import ReferenceSites
 
         reference = ReferenceSites(*sites)
+    stage(f"BVSE landscape of {args.structure}")
     result = analyse(structure, settings, reference)
     d = result.as_dict()
     d["input"] = args.structure

@@ -36,6 +36,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="show the full Python traceback on errors")
     parser.add_argument("-v", "--verbose", action="count", default=0,
                         help="log progress (-v info, -vv debug)")
+    parser.add_argument("-q", "--quiet", action="store_true",
+                        help="no progress lines or bars on standard error")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in SUBCOMMANDS:
         importlib.import_module(f"nasicon_sim.cli.{name.replace('-', '_')}").register(sub)
@@ -51,10 +53,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)
         return 2
+    from nasicon_sim.progress import job
+
+    name = " ".join(str(getattr(args, k)) for k in ("command", "ml_command", "data_command")
+                    if getattr(args, k, None))
     try:
-        if getattr(args, "json", False):
-            return _run_json(args)
-        return int(args.func(args) or 0)
+        with job(name, quiet=args.quiet):
+            if getattr(args, "json", False):
+                return _run_json(args)
+            return int(args.func(args) or 0)
     except NasiconSimError as exc:
         if args.traceback:
             raise
