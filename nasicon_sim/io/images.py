@@ -23,7 +23,7 @@ from nasicon_sim.errors import NasiconSimError
 if TYPE_CHECKING:
     from nasicon_sim.bvse.landscape import Landscape
 
-__all__ = ["parent_axis_names", "section", "write_slice_png"]
+__all__ = ["contour_levels", "parent_axis_names", "section", "write_slice_png"]
 
 
 def parent_axis_names(matrix: Sequence[Sequence[int]] | None) -> tuple[str, str, str]:
@@ -56,6 +56,31 @@ def parent_axis_names(matrix: Sequence[Sequence[int]] | None) -> tuple[str, str,
             parts.append(f"{sign}{mag}{axis}")
         names.append("".join(parts) or "0")
     return tuple(names)  # type: ignore[return-value]
+
+
+def contour_levels(levels_eV: Sequence[float] | Mapping[str, float], clip_eV: float
+                   ) -> list[tuple[float, list[str]]]:
+    """Contour levels inside (0, clip_eV), with the names that share each (within 1 meV).
+
+    Unnamed levels (a plain sequence) get hidden names ``_0``, ``_1`` ...: drawn, not in
+    the legend.
+
+    Examples
+    --------
+    >>> contour_levels({"E_1D": 0.6001, "E_2D": 0.6005, "E_3D": 0.64}, 0.8)
+    [(0.6001, ['E_1D', 'E_2D']), (0.64, ['E_3D'])]
+    >>> contour_levels([0.5, 1.2], 1.0)
+    [(0.5, ['_0'])]
+    """
+    named = (dict(levels_eV) if isinstance(levels_eV, Mapping)
+             else {f"_{i}": float(v) for i, v in enumerate(levels_eV)})
+    merged: dict[float, list[str]] = {}
+    for name, value in sorted(named.items(), key=lambda kv: kv[1]):
+        if not 0.0 < value < clip_eV:
+            continue
+        key = next((k for k in merged if abs(k - value) < 1e-3), round(float(value), 6))
+        merged.setdefault(key, []).append(name)
+    return sorted(merged.items())
 
 
 def section(landscape: Landscape, axis: int = 2, position: float = 0.5
@@ -149,19 +174,11 @@ def write_slice_png(
     cmap = matplotlib.colormaps["viridis"].with_extremes(over="#d4d4d4")
     mesh = ax.pcolormesh(x, y, np.maximum(values, 0.0), shading="gouraud", cmap=cmap,
                          vmin=0.0, vmax=clip)
-    # unnamed levels get hidden names ("_0", ...): drawn, not in the legend
-    named = (dict(levels_eV) if isinstance(levels_eV, Mapping)
-             else {f"_{i}": float(v) for i, v in enumerate(levels_eV)})
-    merged: dict[float, list[str]] = {}
-    for name, value in sorted(named.items(), key=lambda kv: kv[1]):
-        if not 0.0 < value < clip:
-            continue
-        key = next((k for k in merged if abs(k - value) < 1e-3), round(float(value), 6))
-        merged.setdefault(key, []).append(name)
+    merged = contour_levels(levels_eV, clip)
     # E_1D dotted blue, E_2D dashed orange, E_3D solid red (the highest name of a shared line)
     styles = {"E_1D": ("#1f77b4", ":"), "E_2D": ("#ff7f0e", "--"), "E_3D": ("#d62728", "-")}
     handles = []
-    for level, names_at in sorted(merged.items()):
+    for level, names_at in merged:
         color, style = styles.get(max(names_at), ("white", "-"))
         ax.contour(x, y, values, levels=[level], colors=[color], linewidths=1.2,
                    linestyles=[style])
