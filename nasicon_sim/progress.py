@@ -4,7 +4,9 @@ Every ``nasicon-sim`` command runs inside :func:`job` (``nasicon_sim.cli.main``)
 
 * :func:`stage` prints one plain line per stage to standard error
   (``nasicon-sim run: building 16 configurations of ME1``), whether or not stderr is a
-  terminal, so piped and logged runs show where they are;
+  terminal, so piped and logged runs show where they are. A line is printed when its stage
+  has lasted :data:`STAGE_DELAY_S` or when the next stage begins or the job ends normally;
+  a stage that fails at once leaves no line, so a user error stays the one line it is;
 * on a terminal a one-line status (current stage and elapsed time) is kept up to date below
   those lines once the job has run for a second; other bars (the study runner's count of
   configurations) stack with it;
@@ -31,6 +33,8 @@ __all__ = ["QUIET_AFTER_S", "job", "stage"]
 QUIET_AFTER_S = 3.0
 #: Seconds after which the live status appears on a terminal.
 BAR_DELAY_S = 1.0
+#: Seconds a stage must last before its line is printed (earlier if the next stage begins).
+STAGE_DELAY_S = 1.5
 
 
 class _Job:
@@ -45,6 +49,7 @@ class _Job:
         self.current = "running"
         self.bar: Any = None
         self.lock = threading.Lock()
+        self.pending: tuple[str, float] | None = None
 
     def elapsed(self) -> float:
         return time.perf_counter() - self.t0
@@ -53,6 +58,15 @@ class _Job:
         """The live status line: command, current stage, elapsed time (mm:ss)."""
         minutes, seconds = divmod(int(self.elapsed()), 60)
         return f"nasicon-sim {self.name}: {self.current} [{minutes:02d}:{seconds:02d}]"
+
+    def flush(self, older_than_s: float = 0.0) -> None:
+        """Print the pending stage line if it is at least ``older_than_s`` old."""
+        with self.lock:
+            pending = self.pending
+            if pending is None or time.perf_counter() - pending[1] < older_than_s:
+                return
+            self.pending = None
+        self.line(pending[0])
 
     def line(self, message: str) -> None:
         text = f"nasicon-sim {self.name}: {message}"
@@ -77,9 +91,11 @@ def stage(message: str) -> None:
     current = _JOB
     if current is None or current.quiet:
         return
+    current.flush()
     current.n_stages += 1
     current.current = message
-    current.line(message)
+    with current.lock:
+        current.pending = (message, time.perf_counter())
 
 
 def _is_terminal(stream: Any) -> bool:
@@ -111,8 +127,10 @@ def job(name: str, quiet: bool = False, stream: Any = None) -> Iterator[None]:
     if not quiet:
         ticker = threading.Thread(target=_tick, args=(current, stop), daemon=True)
         ticker.start()
+    failed = True
     try:
         yield
+        failed = False
     finally:
         stop.set()
         if ticker is not None:
@@ -121,8 +139,12 @@ def job(name: str, quiet: bool = False, stream: Any = None) -> Iterator[None]:
             if current.bar is not None:
                 current.bar.close()
                 current.bar = None
-        if not quiet and current.elapsed() >= QUIET_AFTER_S:
-            current.line(f"done in {current.elapsed():.1f} s")
+        if failed:
+            current.pending = None  # the error message says what happened, in one line
+        elif not quiet:
+            current.flush()
+            if current.elapsed() >= QUIET_AFTER_S:
+                current.line(f"done in {current.elapsed():.1f} s")
         _JOB = previous
 
 
@@ -131,6 +153,7 @@ def _tick(current: _Job, stop: threading.Event) -> None:
     terminal = _is_terminal(current.stream)
     said_running = False
     while not stop.wait(0.25):
+        current.flush(older_than_s=STAGE_DELAY_S)
         if terminal:
             if current.elapsed() < BAR_DELAY_S:
                 continue

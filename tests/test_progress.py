@@ -94,3 +94,23 @@ def test_json_stdout_is_pure_json_with_the_version():
                            "--json"], capture_output=True, text=True, check=True, timeout=300)
     rows = json.loads(proc.stdout)
     assert rows[0]["nasicon_sim_version"]
+
+
+def test_a_stage_that_fails_at_once_leaves_the_error_alone():
+    import pytest
+
+    out = io.StringIO()
+    with pytest.raises(ValueError), job("bvse", stream=out):
+        stage("BVSE landscape of x.cif")
+        raise ValueError("bad input")
+    assert out.getvalue() == ""
+
+
+def test_a_stage_that_lasts_is_printed_while_it_runs(monkeypatch):
+    monkeypatch.setattr(progress, "STAGE_DELAY_S", 0.2)
+    out = io.StringIO()
+    with job("relax", stream=out):
+        stage("relaxing conf_000.cif")
+        time.sleep(0.8)
+        seen = out.getvalue()
+    assert seen.startswith("nasicon-sim relax: relaxing conf_000.cif")
