@@ -10,8 +10,9 @@ Every ``nasicon-sim`` command runs inside :func:`job` (``nasicon_sim.cli.main``)
 * on a terminal a one-line status (current stage and elapsed time) is kept up to date below
   those lines once the job has run for a second; other bars (the study runner's count of
   configurations) stack with it;
-* piped, a job that has given no stage line after :data:`QUIET_AFTER_S` seconds prints one
-  ``running`` line, and every job that took that long ends with a ``done in ... s`` line;
+* piped, a job that has given no stage line after :data:`RUNNING_AFTER_S` seconds prints one
+  ``running ...`` line, and every job that took :data:`QUIET_AFTER_S` or longer ends with a
+  ``done in ... s`` line (a failed job ends with its one-line error instead);
 * nothing ever goes to standard output (``--json`` output stays pure JSON), and ``-q`` /
   ``--quiet`` silences all of it.
 
@@ -27,10 +28,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-__all__ = ["QUIET_AFTER_S", "job", "stage"]
+__all__ = ["QUIET_AFTER_S", "RUNNING_AFTER_S", "STAGE_DELAY_S", "job", "stage"]
 
-#: Seconds after which a silent piped job says that it is running, and ends with a done line.
+#: Jobs that take this long (seconds) end with a ``done in`` line.
 QUIET_AFTER_S = 3.0
+#: Seconds after which a piped job that has printed no stage line says that it is running
+#: (long enough that a user error, which comes at once, stays a one-line message).
+RUNNING_AFTER_S = 10.0
 #: Seconds after which the live status appears on a terminal.
 BAR_DELAY_S = 1.0
 #: Seconds a stage must last before its line is printed (earlier if the next stage begins).
@@ -164,6 +168,6 @@ def _tick(current: _Job, stop: threading.Event) -> None:
                     current.bar = tqdm(total=None, file=current.stream, leave=False,
                                        bar_format="{desc}")
                 current.bar.set_description_str(current.status(), refresh=True)
-        elif not said_running and current.n_stages == 0 and current.elapsed() >= QUIET_AFTER_S:
+        elif not said_running and current.n_stages == 0 and current.elapsed() >= RUNNING_AFTER_S:
             said_running = True
             current.line("running ...")

@@ -36,7 +36,7 @@ def test_stage_lines_inside_a_job_and_silence_outside_and_when_quiet(monkeypatch
 
 
 def test_a_silent_piped_job_says_that_it_runs(monkeypatch):
-    monkeypatch.setattr(progress, "QUIET_AFTER_S", 0.3)
+    monkeypatch.setattr(progress, "RUNNING_AFTER_S", 0.3)
     out = io.StringIO()
     with job("ml evaluate", stream=out):
         time.sleep(0.8)
