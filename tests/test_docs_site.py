@@ -135,3 +135,26 @@ def test_site_renders_in_headless_chromium(page, expected, tmp_path):
     assert pixels.shape[0] >= 800 and pixels.shape[1] >= 1200
     # not a blank page: the rendered text and theme give many distinct grey levels
     assert pixels[..., :3].std() > 0.05
+
+
+def test_howto_numbers_are_those_of_the_recorded_study_and_its_profile():
+    import math
+
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib
+
+    summary = json.loads((ROOT / "calculations/zuo2026/results/summary.json").read_text())
+    sds = [c["summaries"]["E_3D_eV"]["std_eV"] for c in summary["compositions"]]
+    sds = [s for s in sds if s > 0]
+    n = summary["compositions"][0]["summaries"]["E_3D_eV"]["n"]
+    page = " ".join((DOCS / "howto" / "how-many-configurations.md").read_text().split())
+    assert f"(s.d. of E_3D {min(sds):.3f}-{max(sds):.3f} eV" in page
+    assert (f"{n} configurations give standard errors of {round(1000 * min(sds) / math.sqrt(n))}"
+            f"-{round(1000 * max(sds) / math.sqrt(n))} meV") in page
+    study = tomllib.loads((ROOT / "calculations/zuo2026/study.toml").read_text())
+    laptop = study["profiles"]["laptop"]
+    started = " ".join((DOCS / "getting-started.md").read_text().split())
+    assert (f"({laptop['ensemble']['n_configurations']} configurations per composition, a "
+            f"{laptop['bvse']['spacing_A']} A grid)") in started
