@@ -158,3 +158,29 @@ def test_howto_numbers_are_those_of_the_recorded_study_and_its_profile():
     started = " ".join((DOCS / "getting-started.md").read_text().split())
     assert (f"({laptop['ensemble']['n_configurations']} configurations per composition, a "
             f"{laptop['bvse']['spacing_A']} A grid)") in started
+
+
+def test_readme_description_of_the_recorded_study_is_its_summary():
+    import numpy as np
+
+    summary = json.loads((ROOT / "calculations/zuo2026/results/summary.json").read_text())
+    comps = summary["compositions"]
+    n_cfg = {c["n_configurations"] for c in comps}
+    atoms = [c["n_atoms"] for c in comps]
+    cells = [round(abs(np.linalg.det(np.asarray(c["supercell_matrix"])))) for c in comps]
+    minutes = sum(c["bvse_seconds"] for c in comps) / 60
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    assert f"reuses all {summary['run']['n_tasks']} results" in readme
+    assert f"{n_cfg.pop()} `ewald` configurations per composition" in readme and not n_cfg
+    assert (f"({min(cells)}-{max(cells)} parent cells, {min(atoms)}-{max(atoms)} atoms)"
+            in readme)
+    assert (f"summed over the {summary['run']['n_tasks']} configurations {minutes:.1f} min"
+            in readme)
+    e3d = {c["composition"]["label"]: c["summaries"]["E_3D_eV"]["mean_eV"] for c in comps}
+    assert max(e3d, key=e3d.get) == "HE1" and "HE1, the one composition with Ga3+, has the highest" in readme
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib
+    spacing = tomllib.loads((ROOT / "calculations/zuo2026/study.toml").read_text())["bvse"]["spacing_A"]
+    assert f"BVSE at {spacing} A with bvlain's default convention" in readme
