@@ -4,4 +4,5 @@ import sys
 
 from nasicon_sim.cli.main import main
 
-sys.exit(main())
+if __name__ == "__main__":  # not on import (autosummary imports every module)
+    sys.exit(main())

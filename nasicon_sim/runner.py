@@ -39,6 +39,7 @@ from nasicon_sim.crosscheck import (
 from nasicon_sim.errors import NasiconSimError
 from nasicon_sim.executors import run_tasks
 from nasicon_sim.io.atomic import clean_stale_temporaries
+from nasicon_sim.progress import stage as progress_stage
 from nasicon_sim.store import ResultsStore, structure_fingerprint, task_hash
 from nasicon_sim.study import Study, StudyComposition
 
@@ -157,15 +158,21 @@ def run_configuration(task: ConfigTask) -> dict[str, Any]:
     if task.keep_preview and result.landscape is not None:
         out["preview"] = _preview(np.asarray(result.landscape.energies_eV))
         out["lattice"] = np.asarray(result.landscape.lattice).tolist()
-        out["slice_png"] = _slice_png(result, task.label)
+        out["slice_png"] = _slice_png(
+            result, task.label, structure.properties.get("nasicon_sim", {}).get("supercell_matrix"))
     return out
 
 
-def _slice_png(result: Any, label: str) -> np.ndarray:
-    """PNG bytes (as uint8 array) of the section through the 3D bottleneck (else the minimum)."""
+def _slice_png(result: Any, label: str, supercell_matrix: Any = None) -> np.ndarray:
+    """PNG bytes (as uint8 array) of the section through the 3D bottleneck (else the minimum).
+
+    Contours at E_1D, E_2D, E_3D (labelled), the bottleneck starred, axes named after the
+    parent cell (``supercell_matrix``), colours clipped 0.15 eV above E_3D so that the
+    channels, not the framework, span the colour scale.
+    """
     import tempfile
 
-    from nasicon_sim.io.images import write_slice_png
+    from nasicon_sim.io.images import parent_axis_names, write_slice_png
 
     landscape = result.landscape
     e = np.asarray(landscape.energies_eV)
@@ -181,16 +188,24 @@ def _slice_png(result: Any, label: str) -> np.ndarray:
         axis = int(np.argmin(np.abs(a - b) * heights))
         position = float(link.frac_coords[axis]) % 1.0
         where = "3D bottleneck"
+        bottleneck = (f"3D bottleneck {link.name}", link.frac_coords)
     else:
         position = np.unravel_index(int(np.argmin(e)), e.shape)[axis] / e.shape[axis]
         where = "global minimum"
-    levels = sorted({round(v, 4) for v in result.barriers_eV if v is not None and math.isfinite(v)})
-    clip = (levels[-1] + 0.4) if levels else None
+        bottleneck = None
+    levels = {f"E_{d}D": float(v) for d, v in zip((1, 2, 3), result.barriers_eV)
+              if v is not None and math.isfinite(v)}
+    clip = (max(levels.values()) + 0.15) if levels else None
     sites = [(s.label or "?", s.frac_coords) for s in result.network.sites]
+    names = parent_axis_names(supercell_matrix)
     with tempfile.TemporaryDirectory() as tmp:
         png = write_slice_png(Path(tmp) / "slice.png", landscape, axis=axis, position=position,
                               clip_eV=clip, levels_eV=levels, sites=sites,
+                              bottleneck=bottleneck, axis_names=names,
                               title=f"{label}: Na+ site energy through the {where} "
+                                    f"({names[axis]} = {position:.3f}; axes of the parent "
+                                    "C2/c cell a, b, c)" if supercell_matrix is not None else
+                                    f"{label}: Na+ site energy through the {where} "
                                     f"({'abc'[axis]} = {position:.3f})")
         return np.frombuffer(png.read_bytes(), dtype=np.uint8)
 
@@ -514,6 +529,7 @@ def run_study(
             continue
         log.info("building configurations %d..%d of %s", missing[0],
                  study.ensemble.n_configurations - 1, comp.label)
+        progress_stage(f"building configurations of {comp.label}")
         ensemble = _build(study, comp, start=missing[0])
         for i in missing:
             if i not in ensemble:
@@ -527,6 +543,7 @@ def run_study(
                 relax=asdict(study.relax), keep_preview=(i == 0),
             ))
     n_reused = n_total - len(tasks)
+    progress_stage(f"computing {len(tasks)} configurations ({n_reused} reused from the store)")
     failures: list[str] = []
     bar = None
     if progress and tasks:
@@ -568,8 +585,10 @@ def run_study(
     run = RunSummary(n_tasks=n_total, n_computed=len(tasks) - len(failures), n_reused=n_reused,
                      failures=tuple(failures), seconds=round(time.perf_counter() - t0, 2),
                      executor=f"dask:{dask_address}" if dask_address else f"local:{workers or 'all'}")
+    progress_stage("aggregating the results")
     results = aggregate(study, store, run, out_dir)
     if report:
+        progress_stage(f"writing the report in {out_dir}")
         from nasicon_sim.report.study import write_study_report
 
         write_study_report(results, store)

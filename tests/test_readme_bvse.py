@@ -1,4 +1,4 @@
-"""The README's BVSE section runs as written (commands in a scratch directory, Python block)."""
+"""The BVSE guide page (moved from the README) runs as written (commands in a scratch directory, Python block)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-SECTION = ROOT.joinpath("README.md").read_text().split("## BVSE landscapes", 1)[1].split("\n## ", 1)[0]
+SECTION = ROOT.joinpath("docs", "guide", "bvse-landscapes.md").read_text()
 
 
 def bash_commands() -> list[str]:

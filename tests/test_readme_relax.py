@@ -1,4 +1,4 @@
-"""The README's relaxation section runs as written (commands in a scratch directory, Python
+"""The relaxation guide page (moved from the README) runs as written (commands in a scratch directory, Python
 block). It relaxes with CHGNet, so it is slow and needs the [relax] extra (CI installs it)."""
 
 from __future__ import annotations
@@ -12,8 +12,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-SECTION = ROOT.joinpath("README.md").read_text().split("## Relaxation and the DFT bridge", 1)[1] \
-    .split("\n## ", 1)[0]
+SECTION = ROOT.joinpath("docs", "guide", "relaxation-dft.md").read_text()
 
 
 def bash_commands() -> list[str]:

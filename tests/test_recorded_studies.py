@@ -3,7 +3,9 @@
 Every recorded study ships its ase.db store with its report. If a change of code version or
 of the study's settings changes the task keys, or the stored rows no longer aggregate to the
 committed summary, the recorded report is stale: rerun ``nasicon-sim run calculations/<study>``.
-The README's table of the recorded zuo2026 study is checked against the same summary.
+The tables of the recorded zuo2026 studies, in the README (headline) and on the guide pages
+``docs/guide/study-runner.md`` and ``docs/guide/relaxation-dft.md``, are checked against the
+same summaries.
 """
 
 from __future__ import annotations
@@ -66,30 +68,42 @@ def test_summary_is_the_aggregate_of_the_store(recorded, tmp_path):
             assert corr.rho == pytest.approx(summary["correlations"][name]["rho"], abs=1e-12)
 
 
-def _readme_row(title: str, section: str = "**The recorded study**") -> list[str]:
-    """Cells of the row ``title`` of the first table after ``section`` in the README."""
-    text = (ROOT / "README.md").read_text().split(section, 1)[1]
+README = ROOT / "README.md"
+STUDY_PAGE = ROOT / "docs" / "guide" / "study-runner.md"
+RELAX_PAGE = ROOT / "docs" / "guide" / "relaxation-dft.md"
+
+
+def _readme_row(title: str, section: str = "**The recorded study**",
+                page: Path = STUDY_PAGE) -> list[str]:
+    """Cells of the row ``title`` of the first table after ``section`` in ``page``."""
+    text = page.read_text().split(section, 1)[1]
     table = text[text.index("\n|"):].split("\n\n", 1)[0]
     for line in table.splitlines():
         cells = [c.strip() for c in line.strip("|").split("|")]
         if cells[0] == title:
             return cells[1:]
-    raise AssertionError(f"README's recorded-study table has no row {title!r}")
+    raise AssertionError(f"{page.name}'s recorded-study table has no row {title!r}")
 
 
-def test_readme_table_of_the_recorded_study_is_the_summary():
+@pytest.mark.parametrize("page", [README, STUDY_PAGE], ids=lambda p: p.name)
+def test_readme_table_of_the_recorded_study_is_the_summary(page):
     summary = json.loads((ROOT / "calculations/zuo2026/results/summary.json").read_text())
     comps = summary["compositions"]
     e3d = [c["summaries"]["E_3D_eV"] for c in comps]
-    assert _readme_row("E_3D (eV), mean ± s.d.") == [
+
+    def row(title: str) -> list[str]:
+        return _readme_row(title, page=page)
+
+    assert row("E_3D (eV), mean ± s.d.") == [
         f"{s['mean_eV']:.3f} ± {s['std_eV']:.3f}" for s in e3d]
-    assert _readme_row("fraction with E_3D < 0.7 eV") == [f"{s['fraction_below']:.2f}" for s in e3d]
-    assert [re.sub(r"\s*\*$", "", v) for v in _readme_row("GNB p(single phase)")] == [
+    assert row("fraction with E_3D < 0.7 eV") == [f"{s['fraction_below']:.2f}" for s in e3d]
+    assert [re.sub(r"\s*\*$", "", v) for v in row("GNB p(single phase)")] == [
         f"{c['ml']['p_single_phase']:.2f}" for c in comps]
-    assert _readme_row("measured sigma_total (mS/cm)") == [
+    assert row("measured sigma_total (mS/cm)") == [
         f"{c['composition']['sigma_total_mS_cm']:.2f}" for c in comps]
+    assert row("dS_mix/R") == [f"{c['descriptors']['entropy_R']:.2f}" for c in comps]
     corr = summary["correlations"]["E_3D_eV vs log10 sigma_total"]
-    text = (ROOT / "README.md").read_text()
+    text = " ".join(page.read_text().split())
     assert (f"{corr['rho']:+.2f} (95 % bootstrap interval over configurations "
             f"{corr['ci_low']:+.2f}..{corr['ci_high']:+.2f}, p = {corr['p_value']:.2f})") in text
 
@@ -101,7 +115,7 @@ def test_readme_trap_numbers_of_the_recorded_study_are_the_summary():
     comps = {c["composition"]["label"]: c for c in summary["compositions"]}
     minima = {k: np.mean(c["minima_eV"]) for k, c in comps.items()}
     levels = {k: np.add(c["minima_eV"], c["barriers"]["E_3D_eV"]) for k, c in comps.items()}
-    text = " ".join((ROOT / "README.md").read_text().split())
+    text = " ".join(STUDY_PAGE.read_text().split())
     depth = np.median(list(minima.values())) - minima["HE1"]
     assert f"HE1's deepest Na site lies {depth:.3f} eV below the median minimum" in text
     n_ga = sum(v for k, v in comps["HE1"]["deepest_site_cations"].items() if "Ga" in k.split("-"))
@@ -117,11 +131,11 @@ def test_readme_trap_numbers_of_the_recorded_study_are_the_summary():
 def test_readme_table_of_the_relaxed_study_is_the_summary():
     summary = json.loads((ROOT / "calculations/zuo2026-relaxed/results/summary.json").read_text())
     relax = [c["relaxation"] for c in summary["compositions"]]
-    text = (ROOT / "README.md").read_text()
+    text = RELAX_PAGE.read_text()
     section = text.split("**The recorded relaxed study**", 1)[1].split("**Speed.**", 1)[0]
 
     def row(title: str) -> list[str]:
-        return _readme_row(title, "**The recorded relaxed study**")
+        return _readme_row(title, "**The recorded relaxed study**", RELAX_PAGE)
 
     for stage in ("unrelaxed", "relaxed"):
         assert row(f"E_3D {stage} (eV)") == [

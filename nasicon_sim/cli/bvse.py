@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 
@@ -95,12 +96,12 @@ def _print_table(d: dict) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import math
 
     from nasicon_sim.bvse import BVSESettings, analyse
     from nasicon_sim.bvse.settings import MAX_SPACING_A
     from nasicon_sim.errors import NasiconSimError
     from nasicon_sim.io.read import read_structure
+    from nasicon_sim.progress import stage
     from nasicon_sim.structure.supercell import parent_sites_of
 
     if not (math.isfinite(args.spacing) and 0 < args.spacing <= MAX_SPACING_A):
@@ -126,6 +127,7 @@ def run(args: argparse.Namespace) -> int:
         from nasicon_sim.network import ReferenceSites
 
         reference = ReferenceSites(*sites)
+    stage(f"BVSE landscape of {args.structure}")
     result = analyse(structure, settings, reference)
     d = result.as_dict()
     d["input"] = args.structure
@@ -145,16 +147,22 @@ def run(args: argparse.Namespace) -> int:
         if args.grd:
             write_grd(args.grd, result.landscape)
         if args.slice:
-            from nasicon_sim.io.images import write_slice_png
+            from nasicon_sim.io.images import parent_axis_names, write_slice_png
 
             axis = "abc".index(args.slice_axis)
-            levels = [d["E_1D_eV"], d["E_3D_eV"]]
+            levels = {f"E_{k}D": d[f"E_{k}D_eV"] for k in (1, 2, 3)
+                      if d[f"E_{k}D_eV"] is not None and math.isfinite(d[f"E_{k}D_eV"])}
             sites = [(s["label"] or str(s["index"]), s["frac_coords"]) for s in d["sites"]]
-            clip = max(1.0, 1.5 * d["E_3D_eV"])
+            clip = max(levels.values()) + 0.15 if levels else 1.0  # the channels span the colours
+            path3 = result.network.path(3)
+            matrix = structure.properties.get("nasicon_sim", {}).get("supercell_matrix")
             write_slice_png(args.slice, result.landscape, axis=axis,
                             position=args.slice_position, clip_eV=clip, levels_eV=levels,
                             sites=sites, title=f"{d['formula']}: BVSE of {d['mobile_ion']}, "
-                            f"{args.slice_axis} = {args.slice_position:g}")
+                            f"{args.slice_axis} = {args.slice_position:g}",
+                            bottleneck=None if path3 is None else
+                            (f"3D bottleneck {path3.bottleneck.name}", path3.bottleneck.frac_coords),
+                            axis_names=parent_axis_names(matrix) if matrix else None)
         d["outputs"] = {k: v for k, v in (("cube", args.cube), ("grd", args.grd),
                                           ("slice", args.slice)) if v}
     try:

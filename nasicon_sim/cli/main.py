@@ -36,6 +36,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="show the full Python traceback on errors")
     parser.add_argument("-v", "--verbose", action="count", default=0,
                         help="log progress (-v info, -vv debug)")
+    parser.add_argument("-q", "--quiet", action="store_true",
+                        help="no progress lines or bars on standard error")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in SUBCOMMANDS:
         importlib.import_module(f"nasicon_sim.cli.{name.replace('-', '_')}").register(sub)
@@ -51,8 +53,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)
         return 2
+    from nasicon_sim.progress import job
+
+    name = " ".join(str(getattr(args, k)) for k in ("command", "ml_command", "data_command")
+                    if getattr(args, k, None))
     try:
-        return int(args.func(args) or 0)
+        with job(name, quiet=args.quiet):
+            if getattr(args, "json", False):
+                return _run_json(args)
+            return int(args.func(args) or 0)
     except NasiconSimError as exc:
         if args.traceback:
             raise
@@ -61,6 +70,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"nasicon-sim {args.command}: interrupted", file=sys.stderr)
         return 130
+
+
+def _run_json(args: argparse.Namespace) -> int:
+    """Run a ``--json`` command and print its JSON with the package version added
+    (:func:`nasicon_sim.provenance.stamp`); stdout carries nothing else."""
+    import contextlib
+    import io
+
+    from nasicon_sim.provenance import stamp_json_text
+
+    buffer = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(buffer):
+            code = int(args.func(args) or 0)
+    finally:
+        text = buffer.getvalue()
+        sys.stdout.write(stamp_json_text(text) if text.strip() else text)
+        sys.stdout.flush()
+    return code
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -94,6 +94,7 @@ def _summary(settings: dict, records: list[dict], status: str) -> str:
 def run(args: argparse.Namespace) -> int:
     from nasicon_sim.io.read import read_structure
     from nasicon_sim.io.write import atomic_write_text
+    from nasicon_sim.progress import stage
     from nasicon_sim.relax import RelaxSettings, calculator_from_spec, relax_structure
 
     settings = RelaxSettings(calculator=args.calculator, fmax_eV_A=args.fmax, steps=args.steps,
@@ -131,6 +132,7 @@ def run(args: argparse.Namespace) -> int:
     atomic_write_text(summary_path, _summary(settings.as_dict(), records, "running"))
     try:
         for path, stem in todo:
+            stage(f"relaxing {path}")
             structure = read_structure(path, overrides)
             result = relax_structure(structure, settings, calculator=calc,
                                      trajectory=out / f"{stem}.traj")

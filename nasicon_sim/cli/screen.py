@@ -52,6 +52,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="keep only candidates inside the model's training range")
     p.add_argument("--show", type=int, default=10, help="print the best N (default 10)")
     p.add_argument("--json", action="store_true", help="print a JSON summary")
+    p.add_argument("--plot", metavar="PNG", help="figure: p(single phase) against dS_mix/R, "
+                   "coloured by the model's applicability domain")
     p.set_defaults(func=run)
 
 
@@ -87,6 +89,9 @@ def run(args: argparse.Namespace) -> int:
     result = screen(spec, model, transport)
     elapsed = time.perf_counter() - start
     n = write_candidates_csv(result, args.output, args.top, args.in_domain_only)
+    if args.plot:  # the figure (nasicon_sim.report.figures), from the scores as computed
+        from nasicon_sim.report.figures import plot_screen_candidates
+        plot_screen_candidates(result.scores, args.plot)
     c = result.candidates
     n_in = int(result.scores["in_domain"].sum()) if len(c) else 0
     best = result.rows(args.show, args.in_domain_only)

@@ -3,13 +3,16 @@
 A section is the lattice plane at fractional coordinate ``position`` along one lattice vector
 (``axis``); it is drawn in true Cartesian proportions (the two in-plane lattice vectors, skew
 included), coloured by the site energy relative to the global minimum and clipped at
-``clip_eV``. Optional contour lines mark percolation levels; optional sites within
-``site_distance_A`` of the plane are marked and labelled.
+``clip_eV`` (energies above it share the top colour, so the colour scale resolves the
+channels rather than the framework). Optional contour lines mark percolation levels and are
+labelled with their names (E_1D, E_2D, E_3D); an optional marker shows the bottleneck; sites
+within ``site_distance_A`` of the plane are marked and labelled; the in-plane axes can be named
+after the parent cell (``a``, ``2b``, ``a+2c``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,7 +24,64 @@ from nasicon_sim.io.atomic import atomic_savefig
 if TYPE_CHECKING:
     from nasicon_sim.bvse.landscape import Landscape
 
-__all__ = ["section", "write_slice_png"]
+__all__ = ["contour_levels", "parent_axis_names", "section", "write_slice_png"]
+
+
+def parent_axis_names(matrix: Sequence[Sequence[int]] | None) -> tuple[str, str, str]:
+    """Names of a supercell's lattice vectors in terms of the parent cell's a, b, c.
+
+    Parameters
+    ----------
+    matrix : 3x3 integers or None
+        Rows are the supercell vectors as integer combinations of the parent vectors (the
+        builder's ``supercell_matrix``). None gives the plain ``a``, ``b``, ``c``.
+
+    Examples
+    --------
+    >>> parent_axis_names([[1, 0, 0], [0, 2, 0], [1, 0, 2]])
+    ('a', '2b', 'a+2c')
+    >>> parent_axis_names([[1, 0, -1], [0, 1, 0], [0, 0, 1]])
+    ('a-c', 'b', 'c')
+    """
+    if matrix is None:
+        return ("a", "b", "c")
+    names = []
+    for row in matrix:
+        parts = []
+        for coeff, axis in zip(row, "abc"):
+            coeff = int(coeff)
+            if coeff == 0:
+                continue
+            sign = "-" if coeff < 0 else ("+" if parts else "")
+            mag = "" if abs(coeff) == 1 else str(abs(coeff))
+            parts.append(f"{sign}{mag}{axis}")
+        names.append("".join(parts) or "0")
+    return tuple(names)  # type: ignore[return-value]
+
+
+def contour_levels(levels_eV: Sequence[float] | Mapping[str, float], clip_eV: float
+                   ) -> list[tuple[float, list[str]]]:
+    """Contour levels inside (0, clip_eV), with the names that share each (within 1 meV).
+
+    Unnamed levels (a plain sequence) get hidden names ``_0``, ``_1`` ...: drawn, not in
+    the legend.
+
+    Examples
+    --------
+    >>> contour_levels({"E_1D": 0.6001, "E_2D": 0.6005, "E_3D": 0.64}, 0.8)
+    [(0.6001, ['E_1D', 'E_2D']), (0.64, ['E_3D'])]
+    >>> contour_levels([0.5, 1.2], 1.0)
+    [(0.5, ['_0'])]
+    """
+    named = (dict(levels_eV) if isinstance(levels_eV, Mapping)
+             else {f"_{i}": float(v) for i, v in enumerate(levels_eV)})
+    merged: dict[float, list[str]] = {}
+    for name, value in sorted(named.items(), key=lambda kv: kv[1]):
+        if not 0.0 < value < clip_eV:
+            continue
+        key = next((k for k in merged if abs(k - value) < 1e-3), round(float(value), 6))
+        merged.setdefault(key, []).append(name)
+    return sorted(merged.items())
 
 
 def section(landscape: Landscape, axis: int = 2, position: float = 0.5
@@ -64,11 +124,13 @@ def write_slice_png(
     axis: int = 2,
     position: float = 0.5,
     clip_eV: float | None = None,
-    levels_eV: Sequence[float] = (),
+    levels_eV: Sequence[float] | Mapping[str, float] = (),
     sites: Sequence[tuple[str, Sequence[float]]] = (),
     site_distance_A: float = 0.6,
     title: str | None = None,
     dpi: int = 150,
+    bottleneck: tuple[str, Sequence[float]] | None = None,
+    axis_names: Sequence[str] | None = None,
 ) -> Path:
     """Draw a cross-section of the landscape into a PNG file.
 
@@ -82,12 +144,19 @@ def write_slice_png(
         Fractional coordinate of the section along ``axis``.
     clip_eV : float, optional
         Upper end of the colour scale (relative energy); default 2 eV.
-    levels_eV : sequence of float
-        Relative energies to draw as contour lines (e.g. E_1D, E_3D).
+    levels_eV : sequence of float, or mapping name -> float
+        Relative energies (eV) to draw as contour lines; with names (``{"E_1D": 0.60, ...}``)
+        each line is labelled (levels closer than 1 meV share a line: ``E_1D = E_2D``).
     sites : sequence of (label, frac_coords)
         Points to mark when within ``site_distance_A`` of the plane.
     title : str, optional
     dpi : int
+    bottleneck : (label, frac_coords), optional
+        A point to mark with a star and its label (e.g. the 3D bottleneck saddle), drawn at
+        its projection on the plane.
+    axis_names : 3 str, optional
+        Names of the landscape's lattice vectors for the axis labels (e.g. from
+        :func:`parent_axis_names`); default ``a``, ``b``, ``c`` of the landscape's cell.
     """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
@@ -100,11 +169,26 @@ def write_slice_png(
     fig = Figure(figsize=(6.4, 5.2), layout="constrained")
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()
-    mesh = ax.pcolormesh(x, y, np.clip(values, 0.0, clip), shading="gouraud", cmap="viridis",
+    import matplotlib
+
+    # the framework (above the clip) in one neutral colour, the channels across the colour scale
+    cmap = matplotlib.colormaps["viridis"].with_extremes(over="#d4d4d4")
+    mesh = ax.pcolormesh(x, y, np.maximum(values, 0.0), shading="gouraud", cmap=cmap,
                          vmin=0.0, vmax=clip)
-    levels = sorted({float(v) for v in levels_eV if 0.0 < v < clip})
-    if levels:
-        ax.contour(x, y, values, levels=levels, colors="white", linewidths=0.8)
+    merged = contour_levels(levels_eV, clip)
+    # E_1D dotted blue, E_2D dashed orange, E_3D solid red (the highest name of a shared line)
+    styles = {"E_1D": ("#1f77b4", ":"), "E_2D": ("#ff7f0e", "--"), "E_3D": ("#d62728", "-")}
+    handles = []
+    for level, names_at in merged:
+        color, style = styles.get(max(names_at), ("white", "-"))
+        ax.contour(x, y, values, levels=[level], colors=[color], linewidths=1.2,
+                   linestyles=[style])
+        shown = [n for n in names_at if not n.startswith("_")]
+        if shown:
+            from matplotlib.lines import Line2D
+
+            handles.append(Line2D([], [], color=color, ls=style, lw=1.2,
+                                  label=f"{' = '.join(shown)} = {level:.3f} eV"))
     lat = np.asarray(landscape.lattice)
     u, v = [i for i in range(3) if i != axis]
     e1 = lat[u] / np.linalg.norm(lat[u])
@@ -121,14 +205,27 @@ def write_slice_png(
         f_in = f.copy()
         f_in[axis] = plane_frac
         c = f_in @ lat - plane_frac * lat[axis]
-        ax.plot(c @ e1, c @ e2, "o", ms=4, mfc="none", mec="red")
+        ax.plot(c @ e1, c @ e2, "o", ms=4, mfc="none", mec="black", mew=0.8)
         ax.annotate(label, (c @ e1, c @ e2), xytext=(3, 3), textcoords="offset points",
-                    color="red", fontsize=7)
+                    color="black", fontsize=7)
+    if bottleneck is not None:
+        b_label, b_frac = bottleneck
+        f_in = np.asarray(b_frac, dtype=float) % 1.0
+        f_in[axis] = plane_frac
+        c = f_in @ lat - plane_frac * lat[axis]
+        from matplotlib.lines import Line2D
+
+        ax.plot(c @ e1, c @ e2, marker="*", ms=14, mfc="gold", mec="black", mew=0.8, ls="none")
+        handles.append(Line2D([], [], marker="*", ms=10, mfc="gold", mec="black", ls="none",
+                              label=b_label))
+    if handles:
+        ax.legend(handles=handles, fontsize=7, loc="upper left", framealpha=0.9)
     ax.set_aspect("equal")
-    names = "abc"
-    ax.set_xlabel(f"along {names[u]} (Angstrom)")
-    ax.set_ylabel(f"in the {names[u]}{names[v]} plane (Angstrom)")
-    ax.set_title(title or f"BVSE section {names[axis]} = {plane_frac:.3f}")
-    fig.colorbar(mesh, ax=ax, label="E - E_min (eV)")
+    names = tuple(axis_names) if axis_names is not None else ("a", "b", "c")
+    ax.set_xlabel(f"along {names[u]} (Å)")
+    ax.set_ylabel(f"perpendicular to {names[u]}, in the ({names[u]}, {names[v]}) plane (Å)")
+    ax.set_title(title or f"BVSE section {names[axis]} = {plane_frac:.3f}", fontsize=9)
+    fig.colorbar(mesh, ax=ax, extend="max",
+                 label=f"E - E_min (eV); grey: {clip:.2f} eV and above")
     atomic_savefig(fig, path, dpi=dpi)
     return path

@@ -10,7 +10,12 @@ import numpy as np
 
 from nasicon_sim.io.atomic import atomic_savefig
 
-__all__ = ["plot_barrier_distributions", "plot_barrier_vs_conductivity"]
+__all__ = [
+    "pareto_front",
+    "plot_barrier_distributions",
+    "plot_barrier_vs_conductivity",
+    "plot_screen_candidates",
+]
 
 DIMENSIONS = ("E_1D_eV", "E_2D_eV", "E_3D_eV")
 _DIM_LABEL = {"E_1D_eV": "1D", "E_2D_eV": "2D", "E_3D_eV": "3D"}
@@ -23,6 +28,20 @@ def _pyplot():
     import matplotlib.pyplot as plt
 
     return plt
+
+
+def _readable_log_ticks(axis) -> None:
+    """Label a log axis with plain numbers at 1, 2, 3, 5 x 10^k (0.3, 0.5, 1, 2 ...).
+
+    matplotlib's default labels only the decades (10^0), which leaves a plot spanning less
+    than a decade (measured conductivities of 0.26-1.30 mS/cm) with one labelled tick.
+    """
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    axis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 3.0, 5.0)))
+    axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    axis.set_minor_locator(LogLocator(base=10, subs=tuple(range(1, 10))))
+    axis.set_minor_formatter(NullFormatter())
 
 
 def plot_barrier_distributions(
@@ -110,12 +129,100 @@ def plot_barrier_vs_conductivity(
         ax.errorbar(m, sig, xerr=s if math.isfinite(s) else None, fmt="o", capsize=3)
         ax.annotate(lab, (m, sig), textcoords="offset points", xytext=(5, 5), fontsize=9)
     ax.set_yscale("log")
+    _readable_log_ticks(ax.yaxis)
     ax.set_xlabel(f"BVSE {barrier_name} barrier, mean ± s.d. over configurations (eV)")
     ax.set_ylabel("measured total σ at RT (mS/cm)")
     ax.grid(alpha=0.3, which="both")
     if note:
         fig.text(0.01, 0.01, note, fontsize=7, ha="left", va="bottom")
     fig.tight_layout(rect=(0, 0.05 if note else 0, 1, 1))
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_savefig(fig, path, dpi=150)
+    plt.close(fig)
+    return path
+
+
+#: Axis labels of the screening descriptors and scores.
+SCREEN_LABELS = {
+    "entropy_R": "configurational entropy of the M site, dS_mix / R",
+    "radius_pm": "mean M-site Shannon radius (pm)",
+    "electronegativity": "mean M-site Pauling electronegativity",
+    "valence": "mean M-site valence",
+    "delta_radius": "M-site radius mismatch sd(r) / mean(r)",
+    "p_single_phase": "p(single phase), synthesizability model",
+    "e_hull_pred_meV": "predicted E_hull (meV/atom)",
+}
+
+
+def pareto_front(x: Sequence[float], y: Sequence[float]) -> np.ndarray:
+    """Mask of the points no other point beats in both ``x`` and ``y`` (both maximised).
+
+    Examples
+    --------
+    >>> pareto_front([1, 2, 3, 2], [3, 2, 1, 1]).tolist()
+    [True, True, True, False]
+    """
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
+    order = np.lexsort((-y, -x))           # by x descending, ties by y descending
+    mask = np.zeros(x.size, dtype=bool)
+    best_y = -np.inf
+    for i in order:
+        if y[i] > best_y:
+            mask[i] = True
+            best_y = y[i]
+    return mask
+
+
+def plot_screen_candidates(
+    scores: Mapping[str, Sequence[float]],
+    path: str | Path,
+    x: str = "entropy_R",
+    y: str = "p_single_phase",
+    domain: str = "in_domain",
+    pareto: bool = False,
+    title: str = "",
+) -> Path:
+    """Screened candidates: a score against a descriptor, coloured by applicability domain.
+
+    Parameters
+    ----------
+    scores : mapping name -> sequence
+        Per candidate, e.g. :attr:`nasicon_sim.ml.screening.ScreenResult.scores`
+        (descriptors, ``p_single_phase``, boolean ``in_domain``).
+    path : str or Path
+        PNG file.
+    x, y : str
+        Keys of ``scores`` for the axes (default: dS_mix/R and p(single phase)).
+    domain : str
+        Boolean key: inside the model's training range (coloured) or outside (grey).
+    pareto : bool
+        Mark the Pareto front of ``x`` and ``y`` (both maximised), e.g. with a transport
+        score as ``x``.
+    title : str
+    """
+    plt = _pyplot()
+    xs = np.asarray(scores[x], dtype=float)
+    ys = np.asarray(scores[y], dtype=float)
+    inside = (np.asarray(scores[domain], dtype=bool) if domain in scores
+              else np.ones(xs.size, dtype=bool))
+    fig, ax = plt.subplots(figsize=(6.0, 4.4))
+    ax.scatter(xs[~inside], ys[~inside], s=8, color="#9e9e9e", alpha=0.5,
+               label=f"outside the training range ({int((~inside).sum())})")
+    ax.scatter(xs[inside], ys[inside], s=8, color="#1f77b4", alpha=0.6,
+               label=f"inside the training range ({int(inside.sum())})")
+    if pareto and xs.size:
+        front = pareto_front(xs, ys)
+        order = np.argsort(xs[front])
+        ax.plot(xs[front][order], ys[front][order], "-o", color="#d62728", ms=4, lw=1,
+                label=f"Pareto front ({int(front.sum())})")
+    ax.set_xlabel(SCREEN_LABELS.get(x, x))
+    ax.set_ylabel(SCREEN_LABELS.get(y, y))
+    ax.set_title(title or f"{xs.size} screened candidates", fontsize=10)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="lower right")
+    fig.tight_layout()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_savefig(fig, path, dpi=150)

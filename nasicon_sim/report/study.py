@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from nasicon_sim.io.atomic import atomic_write_bytes, atomic_write_text
+from nasicon_sim.provenance import software_line
 from nasicon_sim.report.figures import plot_barrier_distributions, plot_barrier_vs_conductivity
 from nasicon_sim.report.html import IsosurfaceView, img_tag, write_report_html
 
@@ -377,6 +378,7 @@ def write_study_report(results: StudyResults, store: ResultsStore) -> Path:
         f"{study.bvse.connectivity}-neighbour percolation, convention "
         f"{json.dumps(study.bvse.options) if study.bvse.options else 'bvlain defaults (Morse 1/2, f = 0.74, ASE radii)'}.",
         f"- Relaxation: {study.relax.method}. ML model: `{study.ml.model}`.",
+        f"- Software: {software_line()}.",
         f"- Run: {run.n_tasks} configurations, {run.n_computed} computed in this run, "
         f"{run.n_reused} reused from the store, {len(run.failures)} failed; executor "
         f"{run.executor}; results store `{Path(results.store_url).name}`; "

@@ -1,4 +1,5 @@
-"""The commands of the README's "Try it" block (ML section) run as written."""
+"""The commands of the "Try it" block of the synthesizability guide page (moved from the
+README) run as written."""
 
 from __future__ import annotations
 
@@ -7,11 +8,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+PAGE = Path(__file__).resolve().parents[2] / "docs" / "guide" / "synthesizability.md"
 
 
 def try_it_commands() -> list[str]:
-    section = README.read_text().split("### Try it", 1)[1].split("\n### ", 1)[0]
+    section = PAGE.read_text().split("## Try it", 1)[1].split("\n## ", 1)[0]
     blocks = re.findall(r"```bash\n(.*?)```", section, flags=re.S)
     return [line for block in blocks for line in block.splitlines() if line.strip()]
 

@@ -1,8 +1,9 @@
-"""The README's ML tables are what ``nasicon-sim ml evaluate --json`` prints now.
+"""The ML tables of the synthesizability guide page (``docs/guide/synthesizability.md``, moved
+from the README) are what ``nasicon-sim ml evaluate --json`` prints now.
 
 Every figure is held to its printed precision, except the MLP's: its L-BFGS fits are
 deterministic for a seed on one installation but move by up to 0.01 between scikit-learn /
-scipy versions (the README says so).
+scipy versions (the page says so).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+README = Path(__file__).resolve().parents[2] / "docs" / "guide" / "synthesizability.md"
 NAMES = {"GNB": "gnb", "KNN": "knn", "decision tree": "tree", "SVM": "svm", "SVM (RBF)": "svm",
          "MLP": "mlp", "HGB": "hgb", "ouyang2021-2d-linear-svc (anchor)": "ouyang2021-2d-linear-svc"}
 
@@ -28,7 +29,7 @@ def evaluate(*args: str) -> dict:
 
 
 def readme_table(header_start: str) -> dict[str, list[str]]:
-    """model -> cells of the README table whose header row starts with ``header_start``."""
+    """model -> cells of the page's table whose header row starts with ``header_start``."""
     lines = README.read_text().splitlines()
     start = next(i for i, line in enumerate(lines) if line.startswith(header_start))
     rows = {}
