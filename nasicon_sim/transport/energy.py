@@ -110,13 +110,23 @@ class PairInteraction:
         """Radius beyond which the dropped part of any site's field is below the tolerance."""
         if self.prefactor_eV_A == 0:
             return 0.0
-        from nasicon_sim.bvse.cutoff import tail_cutoffs
+        from scipy.optimize import brentq
+
+        from nasicon_sim.bvse.cutoff import cell_diameter, min_group_distance, tail_bound
         from nasicon_sim.bvse.energy import COULOMB
 
-        n = len(frac)
-        rc = tail_cutoffs(lattice, frac, np.full(n, COULOMB), np.full(n, self.prefactor_eV_A),
-                          np.full(n, 1.0 / self.rho_A), np.zeros(n), self.tolerance_eV)
-        return float(rc[0])
+        lattice = np.asarray(lattice, dtype=float)
+        args = (COULOMB, self.prefactor_eV_A, 1.0 / self.rho_A, 0.0, len(frac),
+                abs(float(np.linalg.det(lattice))), cell_diameter(lattice),
+                min_group_distance(lattice, np.asarray(frac, dtype=float)))
+        lo, hi = 0.5, 40.0
+        if tail_bound(lo, *args) <= self.tolerance_eV:
+            return lo
+        if tail_bound(hi, *args) > self.tolerance_eV:
+            raise NasiconSimError(f"an interaction tolerance of {self.tolerance_eV:g} eV would "
+                                  "need a cutoff beyond 40 A; use a larger tolerance")
+        return float(brentq(lambda r: tail_bound(r, *args) - self.tolerance_eV, lo, hi,
+                            xtol=1e-3))
 
     def pairs(self, lattice: np.ndarray, frac: np.ndarray, widths_A: np.ndarray):
         """Pair list of a supercell.

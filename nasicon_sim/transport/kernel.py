@@ -152,23 +152,44 @@ def _refresh_site(s, tree, size, out_start, out_e, in_start, in_e, src, dst, kra
                   b_hop, eps, occ, phi, nblk, beta, nu):
     for q in range(out_start[s], out_start[s + 1]):
         e = out_e[q]
-        _set_leaf(tree, size, e, _rate(e, src, dst, kra, v_hop, b_hop, eps, occ, phi, nblk,
-                                       beta, nu))
+        r = _rate(e, src, dst, kra, v_hop, b_hop, eps, occ, phi, nblk, beta, nu)
+        if r != tree[size + e]:
+            _set_leaf(tree, size, e, r)
     for q in range(in_start[s], in_start[s + 1]):
         e = in_e[q]
-        _set_leaf(tree, size, e, _rate(e, src, dst, kra, v_hop, b_hop, eps, occ, phi, nblk,
-                                       beta, nu))
+        r = _rate(e, src, dst, kra, v_hop, b_hop, eps, occ, phi, nblk, beta, nu)
+        if r != tree[size + e]:
+            _set_leaf(tree, size, e, r)
+
+
+@numba.njit(cache=True)
+def _refresh_neighbour(s, tree, size, out_start, out_e, in_start, in_e, src, dst, kra, v_hop,
+                       b_hop, eps, occ, phi, nblk, beta, nu):
+    # only the field of s changed: an occupied s can only hop out, a vacant s only receive
+    if occ[s]:
+        for q in range(out_start[s], out_start[s + 1]):
+            e = out_e[q]
+            r = _rate(e, src, dst, kra, v_hop, b_hop, eps, occ, phi, nblk, beta, nu)
+            if r != tree[size + e]:
+                _set_leaf(tree, size, e, r)
+    else:
+        for q in range(in_start[s], in_start[s + 1]):
+            e = in_e[q]
+            r = _rate(e, src, dst, kra, v_hop, b_hop, eps, occ, phi, nblk, beta, nu)
+            if r != tree[size + e]:
+                _set_leaf(tree, size, e, r)
 
 
 @numba.njit(cache=True)
 def run_blocks(n_blocks, hops_per_block, beta, nu, seed, eps, occ, ion_at, ion_site, vac, slot,
                nb_start, nb_j, nb_v, nb_blk, phi, nblk, out_start, out_e, in_start, in_e,
                src, dst, vec, kra, v_hop, b_hop, disp, occ_time, blk_time, blk_tracer,
-               blk_coll, blk_hop2):
+               blk_coll, blk_hop2, blk_cxyz):
     """BKL kMC in ``n_blocks`` blocks of ``hops_per_block`` hops.
 
     Per block b it writes: ``blk_time[b]`` (s), ``blk_tracer[b]`` = sum_k |dr_k|^2 (A^2),
-    ``blk_coll[b]`` = |sum_k dr_k|^2 (A^2), ``blk_hop2[b]`` = sum of squared hop lengths (A^2);
+    ``blk_coll[b]`` = |sum_k dr_k|^2 (A^2) and ``blk_cxyz[b, c]`` its Cartesian components,
+    ``blk_hop2[b]`` = sum of squared hop lengths (A^2);
     ``occ_time[s]`` accumulates
     the time site s was occupied (s). Returns the number of blocks completed (fewer than
     ``n_blocks`` only when no hop is possible: total rate 0).
@@ -233,11 +254,11 @@ def run_blocks(n_blocks, hops_per_block, beta, nu, seed, eps, occ, ion_at, ion_s
             _refresh_site(j, tree, size, out_start, out_e, in_start, in_e, src, dst, kra, v_hop,
                           b_hop, eps, occ, phi, nblk, beta, nu)
             for q in range(nb_start[i], nb_start[i + 1]):
-                _refresh_site(nb_j[q], tree, size, out_start, out_e, in_start, in_e, src, dst,
-                              kra, v_hop, b_hop, eps, occ, phi, nblk, beta, nu)
+                _refresh_neighbour(nb_j[q], tree, size, out_start, out_e, in_start, in_e, src,
+                                   dst, kra, v_hop, b_hop, eps, occ, phi, nblk, beta, nu)
             for q in range(nb_start[j], nb_start[j + 1]):
-                _refresh_site(nb_j[q], tree, size, out_start, out_e, in_start, in_e, src, dst,
-                              kra, v_hop, b_hop, eps, occ, phi, nblk, beta, nu)
+                _refresh_neighbour(nb_j[q], tree, size, out_start, out_e, in_start, in_e, src,
+                                   dst, kra, v_hop, b_hop, eps, occ, phi, nblk, beta, nu)
         tr = 0.0
         for k in range(n_ion):
             for c in range(3):
@@ -247,6 +268,9 @@ def run_blocks(n_blocks, hops_per_block, beta, nu, seed, eps, occ, ion_at, ion_s
         blk_tracer[b] = tr
         blk_coll[b] = cx * cx + cy * cy + cz * cz
         blk_hop2[b] = h2
+        blk_cxyz[b, 0] = cx * cx
+        blk_cxyz[b, 1] = cy * cy
+        blk_cxyz[b, 2] = cz * cz
     for s in range(n_sites):
         occ_time[s] += (t - last[s]) * occ[s]
         last[s] = t

@@ -379,6 +379,13 @@ def build_lattice(cell: CellModel, supercell: tuple[int, int, int],
             vec += [dvec[li], -dvec[li]]
             kra += [cell.link_kra_eV[li]] * 2
             typ += [type_of[cell.link_names[li]]] * 2
+    # events of one site next to each other (leaves of the kMC sum tree stay local in memory)
+    order = np.lexsort((np.array(dst, dtype=np.int64), np.array(src, dtype=np.int64)))
+    src = np.array(src, dtype=np.int64)[order]
+    dst = np.array(dst, dtype=np.int64)[order]
+    vec = np.array(vec, dtype=float).reshape(-1, 3)[order]
+    kra = np.array(kra, dtype=float)[order]
+    typ = np.array(typ, dtype=np.int64)[order]
     occupied = None
     total = int(cell.n_mobile) * n_cells if n_mobile is None else int(n_mobile)
     if not 0 <= total <= ns * n_cells:
@@ -395,7 +402,7 @@ def build_lattice(cell: CellModel, supercell: tuple[int, int, int],
         lattice=_ro(sup_lat, float), supercell=tuple(int(x) for x in reps),
         frac=_ro(frac, float), site_energy_eV=_ro(energies, float), labels=labels,
         hop_src=_ro(src, np.int64), hop_dst=_ro(dst, np.int64),
-        hop_vec_A=_ro(np.array(vec).reshape(-1, 3), float), hop_kra_eV=_ro(kra, float),
+        hop_vec_A=_ro(vec, float), hop_kra_eV=_ro(kra, float),
         hop_type=_ro(typ, np.int64), hop_names=type_names,
         pair_i=_ro(pi, np.int64), pair_j=_ro(pj, np.int64), pair_v_eV=_ro(pv, float),
         pair_blocked=_ro(pb, bool), n_mobile=total,

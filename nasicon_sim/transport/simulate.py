@@ -176,7 +176,8 @@ class TemperaturePoint:
     """Observables at one temperature (errors: standard errors of the mean).
 
     Diffusivities in cm^2/s, conductivity in S/cm, times in s. ``occupancy`` maps a parent
-    label to (mean fraction of its sites occupied, error).
+    label to (mean fraction of its sites occupied, error). ``D_sigma_xyz_cm2_s`` are the
+    Cartesian diagonal components <(sum dx)^2> / (2 N t) (their mean is D_sigma).
     """
 
     temperature_K: float
@@ -195,6 +196,8 @@ class TemperaturePoint:
     n_blocks: int
     simulated_time_s: float
     wall_s: float
+    D_sigma_xyz_cm2_s: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    D_sigma_xyz_err_cm2_s: tuple[float, float, float] = (0.0, 0.0, 0.0)
 
     def as_dict(self) -> dict:
         """JSON-able dict."""
@@ -207,6 +210,9 @@ class TemperaturePoint:
         """Inverse of :meth:`as_dict`."""
         d = dict(d)
         d["occupancy"] = {k: tuple(v) for k, v in d["occupancy"].items()}
+        for k in ("D_sigma_xyz_cm2_s", "D_sigma_xyz_err_cm2_s"):
+            if k in d:
+                d[k] = tuple(d[k])
         return cls(**d)
 
 
@@ -468,6 +474,7 @@ def _run_task(task: _Task) -> dict:
     btr = np.zeros(s.blocks)
     bco = np.zeros(s.blocks)
     bh2 = np.zeros(s.blocks)
+    bxyz = np.zeros((s.blocks, 3))
     occ_time = np.zeros(n)
     disp = np.zeros((len(ion_site), 3))
     done = kernel.run_blocks(s.blocks, hops_per_block, beta, s.attempt_frequency_Hz,
@@ -475,9 +482,10 @@ def _run_task(task: _Task) -> dict:
                              arr.nb_start, arr.nb_j, arr.nb_v, arr.nb_blk, phi, nblk,
                              arr.out_start, arr.out_e, arr.in_start, arr.in_e, arr.src, arr.dst,
                              arr.vec, arr.kra, arr.v_hop, arr.b_hop, disp, occ_time, bt, btr,
-                             bco, bh2)
+                             bco, bh2, bxyz)
     t2 = time.perf_counter()
     return {"blocks_done": int(done), "time": bt, "tracer": btr, "coll": bco, "hop2": bh2,
+            "coll_xyz": bxyz,
             "occ_time": occ_time, "total_time": float(bt.sum()), "n_hops": int(done) * hops_per_block,
             "wall_equil": t1 - t0, "wall_kmc": t2 - t1}
 
@@ -511,10 +519,14 @@ def _point(lat: KMCLattice, temp: float, runs: list[dict], wall: float) -> Tempe
     tr = np.concatenate([r["tracer"][: r["blocks_done"]] for r in runs])
     co = np.concatenate([r["coll"][: r["blocks_done"]] for r in runs])
     h2 = np.concatenate([r["hop2"][: r["blocks_done"]] for r in runs])
+    cxyz = np.concatenate([r["coll_xyz"][: r["blocks_done"]] for r in runs])
     a2s_to_cm2s = 1e-16
     good = t > 0
     d_tr = np.where(good, tr / (6.0 * n_ion * np.where(good, t, 1.0)), 0.0) * a2s_to_cm2s
     d_co = np.where(good, co / (6.0 * n_ion * np.where(good, t, 1.0)), 0.0) * a2s_to_cm2s
+    d_xyz = np.where(good[:, None], cxyz / (2.0 * n_ion * np.where(good, t, 1.0)[:, None]),
+                     0.0) * a2s_to_cm2s
+    dxyz = tuple(_mean_sem(d_xyz[:, c]) for c in range(3)) if len(t) else ((0.0, 0.0),) * 3
     dt, dte = _mean_sem(d_tr) if len(t) else (0.0, 0.0)
     ds, dse = _mean_sem(d_co) if len(t) else (0.0, 0.0)
     haven, haven_err = _jackknife_ratio(d_tr, d_co) if len(t) else (None, None)
@@ -538,6 +550,8 @@ def _point(lat: KMCLattice, temp: float, runs: list[dict], wall: float) -> Tempe
         haven_ratio_err=fin(haven_err), correlation_factor=fin(corr),
         correlation_factor_err=fin(corr_err), sigma_S_cm=factor * ds,
         sigma_err_S_cm=factor * dse, occupancy=occ,
+        D_sigma_xyz_cm2_s=tuple(x[0] for x in dxyz),
+        D_sigma_xyz_err_cm2_s=tuple(x[1] for x in dxyz),
         n_hops=int(sum(r["n_hops"] for r in runs)), n_blocks=int(len(t)),
         simulated_time_s=float(sum(r["total_time"] for r in runs)), wall_s=float(wall))
 
@@ -546,7 +560,7 @@ def _zero_point(lat: KMCLattice, temp: float) -> TemperaturePoint:
     occ = {name: (lat.n_mobile / lat.n_sites if lat.n_sites else 0.0, 0.0)
            for name in lat.label_names}
     return TemperaturePoint(float(temp), 0.0, 0.0, 0.0, 0.0, None, None, None, None, 0.0, 0.0,
-                            occ, 0, 0, 0.0, 0.0)
+                            occ, 0, 0, 0.0, 0.0, (0.0, 0.0, 0.0), (0.0, 0.0, 0.0))
 
 
 def _static_reason(lat: KMCLattice) -> str | None:
