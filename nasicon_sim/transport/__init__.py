@@ -9,7 +9,9 @@ Arrhenius fit), :mod:`~nasicon_sim.transport.from_structure` (one call from a st
 from nasicon_sim.transport.energy import PairInteraction
 from nasicon_sim.transport.from_structure import (
     lattice_from_bvse,
+    lattice_from_network,
     lattice_from_structure,
+    network_from_dict,
     transport,
 )
 from nasicon_sim.transport.lattice import (
@@ -42,7 +44,9 @@ __all__ = [
     "cell_model_from_network",
     "cubic_cell",
     "lattice_from_bvse",
+    "lattice_from_network",
     "lattice_from_structure",
+    "network_from_dict",
     "simulate",
     "supercell_for",
     "transport",

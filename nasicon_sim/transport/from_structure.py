@@ -9,7 +9,6 @@ is repeated to a supercell at least ``min_length_A`` wide (and twice the interac
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Callable
 from pathlib import Path
 
@@ -25,7 +24,13 @@ from nasicon_sim.transport.lattice import (
 )
 from nasicon_sim.transport.simulate import KMCSettings, TransportResult, simulate
 
-__all__ = ["lattice_from_bvse", "lattice_from_structure", "transport"]
+__all__ = [
+    "lattice_from_bvse",
+    "lattice_from_network",
+    "lattice_from_structure",
+    "network_from_dict",
+    "transport",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -47,32 +52,35 @@ def _mobile(structure, element: str) -> tuple[int, np.ndarray]:
     return n, np.array(frac).reshape(-1, 3)
 
 
-def lattice_from_bvse(structure, bvse_result, settings: KMCSettings | None = None,
-                      bvse_settings=None) -> KMCLattice:
-    """The kMC lattice of a structure whose BVSE result is known.
+def lattice_from_network(structure, network, settings: KMCSettings | None = None,
+                         bvse_settings=None) -> KMCLattice:
+    """The kMC lattice of a structure and its migration network.
 
     Parameters
     ----------
     structure : pymatgen.core.Structure
-        The structure the BVSE result was computed for (gives the ion count and start).
-    bvse_result : nasicon_sim.bvse.BVSEResult
+        The structure the network was computed for (gives the ion count and start).
+    network : MigrationNetwork or equivalent
+        Anything with ``sites`` and ``links`` carrying the attributes of
+        :class:`nasicon_sim.network.Site` / :class:`~nasicon_sim.network.Link` (e.g. the
+        stored dicts of a study run wrapped by :func:`network_from_dict`).
     settings : KMCSettings, optional
     bvse_settings : BVSESettings, optional
-        For the Na-Na term (default: those of ``bvse_result``).
+        Mobile ion and the parameters of the Na-Na term (default: bvlain's).
     """
-    from nasicon_sim.bvse.settings import parse_ion
+    from nasicon_sim.bvse.settings import BVSESettings, parse_ion
 
     s = settings or KMCSettings()
-    bs = bvse_settings or bvse_result.settings
+    bs = bvse_settings or BVSESettings(keep_landscape=False)
     element, _ = parse_ion(bs.mobile_ion)
     n_mobile, frac = _mobile(structure, element)
     lattice = np.array(structure.lattice.matrix)
-    net = bvse_result.network
-    if n_mobile > len(net.sites):
+    if n_mobile > len(network.sites):
         raise NasiconSimError(
-            f"{n_mobile} {element} ions but only {len(net.sites)} sites in the migration network "
-            "(the BVSE merge depth may have merged sites; lower it)")
-    cell = cell_model_from_network(net, lattice, n_mobile, frac if len(frac) == n_mobile else None,
+            f"{n_mobile} {element} ions but only {len(network.sites)} sites in the migration "
+            "network (the BVSE merge depth may have merged sites; lower it)")
+    cell = cell_model_from_network(network, lattice, n_mobile,
+                                   frac if len(frac) == n_mobile else None,
                                    dict(s.barrier_table) if s.barrier_table else None)
     inter = PairInteraction.from_bvse(bs, s.interaction_scale, s.blocking_distance_A,
                                       s.tail_tolerance_eV)
@@ -82,6 +90,26 @@ def lattice_from_bvse(structure, bvse_result, settings: KMCSettings | None = Non
     else:
         sc = supercell_for(lattice, max(s.min_length_A, 2.0 * reach + 1e-6))
     return build_lattice(cell, sc, inter)
+
+
+def network_from_dict(d: dict):
+    """A stored network (``BVSEResult.as_dict()``: its ``sites`` and ``links``) as objects.
+
+    Extra keys (e.g. refined energies added by newer versions) are kept as attributes.
+    """
+    from types import SimpleNamespace
+
+    sites = tuple(SimpleNamespace(**x) for x in d["sites"])
+    links = tuple(SimpleNamespace(**{**x, "translation": tuple(x["translation"])})
+                  for x in d["links"])
+    return SimpleNamespace(sites=sites, links=links)
+
+
+def lattice_from_bvse(structure, bvse_result, settings: KMCSettings | None = None,
+                      bvse_settings=None) -> KMCLattice:
+    """:func:`lattice_from_network` with the network and settings of a BVSE result."""
+    return lattice_from_network(structure, bvse_result.network, settings,
+                                bvse_settings or bvse_result.settings)
 
 
 def lattice_from_structure(structure, settings: KMCSettings | None = None, bvse_settings=None,

@@ -21,6 +21,8 @@ sites within the interaction reach of them are recomputed (a fixed number, indep
 Internal nodes are always recomputed as the sum of their two children, so no round-off drifts.
 """
 
+# numba compiles only the legacy np.random API (seeded per call, one stream per thread)
+# ruff: noqa: NPY002
 from __future__ import annotations
 
 import math

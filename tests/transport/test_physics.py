@@ -78,7 +78,7 @@ def test_two_energy_lattice_follows_fermi_dirac():
     s = KMCSettings(temperatures_K=(temp,), passes=300, runs=4, blocks=10,
                     equilibration_passes=50, attempt_frequency_Hz=1e12, seed=4)
     p = simulate(lat, s).points[0]
-    (ca, ea), (cb, eb) = p.occupancy["A"], p.occupancy["B"]
+    (ca, ea), (cb, _) = p.occupancy["A"], p.occupancy["B"]
     assert ca + cb == pytest.approx(1.0, abs=1e-9)  # half filling, equal site counts
     # solve for the chemical potential from the filling: ca + cb = 1 -> mu = dE/2
     x = math.exp(-de / (2 * BOLTZMANN_EV_K * temp))
