@@ -310,7 +310,7 @@ def cell_model_from_network(network, lattice: np.ndarray, n_mobile: int,
     if unknown:
         raise NasiconSimError(
             f"barrier table names hop types the network does not have: {', '.join(unknown)} "
-            f"(it has {', '.join(sorted(set(names))) or 'none'})")
+            f"(it has {', '.join(sorted(set(names))) or 'none'}); fix --barrier")
     frac = np.array([s.frac_coords for s in sites], dtype=float)
     occupied = None
     if mobile_frac is not None and len(mobile_frac):
