@@ -36,7 +36,7 @@ def pair_energy(r_A: np.ndarray, prefactor_eV_A: float, rho_A: float) -> np.ndar
     """Screened Coulomb energy ``P erfc(R / rho) / R`` (eV) at distances ``r_A`` (Angstrom).
 
     >>> round(float(pair_energy(np.array([3.0]), 4.8, 2.4568)[0]), 4)
-    0.1366
+    0.1347
     """
     r = np.asarray(r_A, dtype=float)
     return prefactor_eV_A * special.erfc(r / rho_A) / r
