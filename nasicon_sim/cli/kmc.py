@@ -102,6 +102,8 @@ def _print_table(d: dict, label: str) -> None:
         print(f"Ea = {d['Ea_eV']:.3f} ± {d['Ea_err_eV']:.3f} eV   sigma(25 C) = "
               f"{d['sigma_25C_S_cm']:.2e} S/cm (log10 {d['log10_sigma_25C']:.2f} ± "
               f"{d['log10_sigma_25C_err']:.2f})")
+    for note in d.get("notes", []):
+        print(f"note: {note}")
     print(f"{d['hops_per_second']:,.0f} hops/s")
 
 

@@ -58,6 +58,8 @@ def kmc_section(kmc: Mapping[str, Any], fig_dir: Path) -> tuple[list[str], list[
             f"{_fmt(c.get('measured_ea_eV'), '.2f')} |")
         for reason in c.get("reasons", []):
             lines.append(f"| | sigma = 0: {reason} | | | | |")
+        for note in c.get("notes", []):
+            lines.append(f"| | {note} | | | | |")
     lines += [""]
     for name, r in kmc.get("correlations", {}).items():
         if r is None:

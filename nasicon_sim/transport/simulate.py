@@ -55,6 +55,11 @@ BOLTZMANN_J_K = 1.380649e-23
 ROOM_TEMPERATURE_K = 298.15
 #: Default attempt frequency (Hz): Deng et al., Nat. Commun. 13 (2022) 4470 (Methods).
 ATTEMPT_FREQUENCY_HZ = 5e12
+#: A temperature point counts as converged when the ions' mean squared displacement per
+#: block is at least this many mean squared hop lengths (each ion has on average left its
+#: starting site for good); below it the blocks hold mostly back-and-forth hops and D is not
+#: measured (more passes are needed).
+CONVERGED_MSD_HOPS = 2.0
 
 
 @dataclass(frozen=True)
@@ -178,6 +183,9 @@ class TemperaturePoint:
     Diffusivities in cm^2/s, conductivity in S/cm, times in s. ``occupancy`` maps a parent
     label to (mean fraction of its sites occupied, error). ``D_sigma_xyz_cm2_s`` are the
     Cartesian diagonal components <(sum dx)^2> / (2 N t) (their mean is D_sigma).
+    ``msd_per_block_hops`` is the ions' mean squared displacement per block in units of the
+    mean squared hop length; ``converged`` is False below :data:`CONVERGED_MSD_HOPS` (the
+    point is then left out of the Arrhenius fit).
     """
 
     temperature_K: float
@@ -198,6 +206,8 @@ class TemperaturePoint:
     wall_s: float
     D_sigma_xyz_cm2_s: tuple[float, float, float] = (0.0, 0.0, 0.0)
     D_sigma_xyz_err_cm2_s: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    msd_per_block_hops: float | None = None
+    converged: bool = True
 
     def as_dict(self) -> dict:
         """JSON-able dict."""
@@ -312,6 +322,8 @@ class TransportResult:
         E_KRA (eV) and number of links per hop type.
     interaction : dict
         The Na-Na pair model in use.
+    notes : tuple of str
+        Caveats (temperatures that did not converge and were left out of the fit).
     """
 
     settings: KMCSettings
@@ -326,6 +338,7 @@ class TransportResult:
     hop_types: dict
     interaction: dict
     metadata: dict = field(default_factory=dict, compare=False)
+    notes: tuple[str, ...] = ()
 
     def as_dict(self) -> dict:
         """JSON-able dict with per-temperature lists and the fit."""
@@ -355,6 +368,7 @@ class TransportResult:
             "n_mobile": self.n_mobile, "n_sites": self.n_sites,
             "supercell": list(self.supercell), "volume_A3": self.volume_A3,
             "hops_per_second": self.hops_per_second, "reason": self.reason,
+            "converged": [p.converged for p in pts], "notes": list(self.notes),
             "hop_types": self.hop_types, "interaction": self.interaction,
             "points": [p.as_dict() for p in pts],
             "settings": self.settings.as_dict(), "metadata": self.metadata,
@@ -531,6 +545,8 @@ def _point(lat: KMCLattice, temp: float, runs: list[dict], wall: float) -> Tempe
     ds, dse = _mean_sem(d_co) if len(t) else (0.0, 0.0)
     haven, haven_err = _jackknife_ratio(d_tr, d_co) if len(t) else (None, None)
     corr, corr_err = _jackknife_ratio(tr, h2) if len(t) else (None, None)
+    a2 = float(h2.sum() / max(1, sum(r["n_hops"] for r in runs)))  # mean squared hop length
+    msd_hops = float(tr.mean() / n_ion / a2) if len(t) and a2 > 0 else None
     n_cm3 = n_ion / (lat.volume_A3 * 1e-24)
     factor = n_cm3 * ELEMENTARY_CHARGE_C**2 / (BOLTZMANN_J_K * temp)
     labels = np.array(lat.labels)
@@ -552,6 +568,8 @@ def _point(lat: KMCLattice, temp: float, runs: list[dict], wall: float) -> Tempe
         sigma_err_S_cm=factor * dse, occupancy=occ,
         D_sigma_xyz_cm2_s=tuple(x[0] for x in dxyz),
         D_sigma_xyz_err_cm2_s=tuple(x[1] for x in dxyz),
+        msd_per_block_hops=msd_hops,
+        converged=bool(msd_hops is not None and msd_hops >= CONVERGED_MSD_HOPS),
         n_hops=int(sum(r["n_hops"] for r in runs)), n_blocks=int(len(t)),
         simulated_time_s=float(sum(r["total_time"] for r in runs)), wall_s=float(wall))
 
@@ -665,9 +683,19 @@ def simulate(
             atomic_write_text(cp, json.dumps({"key": key, "points": [
                 p.as_dict() for p in done.values()]}))
     fit = None
+    notes = []
     if reason is None:
-        fit = arrhenius_fit([p.temperature_K for p in points], [p.sigma_S_cm for p in points],
-                            [p.sigma_err_S_cm for p in points])
+        good = [p for p in points if p.converged]
+        bad = [p for p in points if not p.converged]
+        if bad:
+            notes.append(
+                "not converged at " + ", ".join(f"{p.temperature_K:g} K" for p in bad)
+                + " (ions moved less than sqrt(2) hops per block: mostly back-and-forth hops; "
+                "raise --passes); left out of the Arrhenius fit")
+        fit = arrhenius_fit([p.temperature_K for p in good], [p.sigma_S_cm for p in good],
+                            [p.sigma_err_S_cm for p in good])
+        if fit is None:
+            notes.append("fewer than two converged temperatures: no Arrhenius fit")
     hop_types: dict[str, dict] = {}
     for ti, name in enumerate(lattice.hop_names):
         sel = lattice.hop_type == ti
@@ -680,7 +708,7 @@ def simulate(
         arrhenius=fit, reason=reason,
         hops_per_second=float(hops / wall_kmc) if wall_kmc > 0 else 0.0,
         hop_types=hop_types, interaction=dict(lattice.interaction),
-        metadata={"key": key})
+        metadata={"key": key}, notes=tuple(notes))
 
 
 def with_temperatures(settings: KMCSettings, temps) -> KMCSettings:

@@ -176,6 +176,7 @@ def collect_kmc(study, store, keys_by_label: Mapping[str, Sequence[str]]) -> dic
                                  if any(r["haven_ratio"][i] is not None for r in rows) else None
                                  for i in range(len(temps))],
             "reasons": sorted({r["reason"] for r in rows if r.get("reason")}),
+            "notes": sorted({n for r in rows for n in r.get("notes", [])}),
             "measured_sigma_total_mS_cm": comp.sigma_total_mS_cm,
             "measured_ea_eV": comp.ea_eV,
         }
