@@ -157,3 +157,17 @@ def test_interactions_enter_the_rates_and_keep_detailed_balance():
     a0, e0 = simulate(lat, s0).points[0].occupancy["A"]
     a1, e1 = simulate(lat, s1).points[0].occupancy["A"]
     assert abs(a0 - a1) < 4 * math.hypot(e0, e1) + 2e-3
+
+
+def test_rattling_ions_are_flagged_not_converged_and_left_out_of_the_fit():
+    # blocks of one hop per ion: an ion cannot have left its site for good; the points are
+    # flagged and no activation energy is claimed
+    lat = build_lattice(cubic_cell(a_A=1.0, barrier_eV=0.2), (4, 4, 4), n_mobile=8)
+    s = KMCSettings(temperatures_K=(300.0, 400.0), passes=10, runs=2, blocks=10,
+                    equilibration_passes=0, seed=9)
+    r = simulate(lat, s)
+    assert [p.converged for p in r.points] == [False, False]
+    assert all(p.msd_per_block_hops < 2.0 for p in r.points)
+    assert r.arrhenius is None and r.reason is None
+    assert any("not converged" in n for n in r.notes)
+    assert r.as_dict()["converged"] == [False, False]
