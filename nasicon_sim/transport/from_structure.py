@@ -56,6 +56,10 @@ def lattice_from_network(structure, network, settings: KMCSettings | None = None
                          bvse_settings=None) -> KMCLattice:
     """The kMC lattice of a structure and its migration network.
 
+    Network sites closer than ``settings.blocking_distance_A`` (split minima that can never
+    be occupied together) become one kMC site; see
+    :func:`nasicon_sim.transport.lattice.cell_model_from_network`.
+
     Parameters
     ----------
     structure : pymatgen.core.Structure
@@ -79,9 +83,11 @@ def lattice_from_network(structure, network, settings: KMCSettings | None = None
         raise NasiconSimError(
             f"{n_mobile} {element} ions but only {len(network.sites)} sites in the migration "
             "network (the BVSE merge depth may have merged sites; lower it)")
+    # sites closer than the blocking distance exclude each other: one kMC site
     cell = cell_model_from_network(network, lattice, n_mobile,
                                    frac if len(frac) == n_mobile else None,
-                                   dict(s.barrier_table) if s.barrier_table else None)
+                                   dict(s.barrier_table) if s.barrier_table else None,
+                                   merge_distance_A=s.blocking_distance_A)
     inter = PairInteraction.from_bvse(bs, s.interaction_scale, s.blocking_distance_A,
                                       s.tail_tolerance_eV)
     reach = max(inter.cutoff_A(lattice, cell.frac), s.blocking_distance_A)

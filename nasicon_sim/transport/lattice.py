@@ -244,32 +244,61 @@ def cubic_cell(a_A: float = 1.0, barrier_eV: float = 0.0, n_mobile: int = 0,
                      [barrier_eV] * n, names, n_mobile)
 
 
-def _kra(link, sites) -> float:
-    sa, sb = sites[link.site_a], sites[link.site_b]
-    saddle = getattr(link, "saddle_refined_eV", None)
-    ea = getattr(sa, "energy_refined_eV", None)
-    eb = getattr(sb, "energy_refined_eV", None)
-    if saddle is None or ea is None or eb is None:  # one reference for all three, or none
-        saddle, ea, eb = link.saddle_eV, sa.energy_eV, sb.energy_eV
-    return float(saddle) - 0.5 * (float(ea) + float(eb))
-
-
-def _site_energy(site) -> float:
-    return float(site.energy_eV)
+def _refined(network) -> bool:
+    """True when every site and link carries a refined energy (one reference for all)."""
+    return all(getattr(x, "energy_refined_eV", None) is not None for x in network.sites) and \
+        all(getattr(x, "saddle_refined_eV", None) is not None for x in network.links)
 
 
 def _hop_name(a: str, b: str) -> str:
     return "-".join(sorted((a, b)))
 
 
+def _merge_groups(lattice: np.ndarray, frac: np.ndarray, energies: np.ndarray,
+                  distance_A: float) -> tuple[np.ndarray, np.ndarray]:
+    """Group sites closer than ``distance_A`` (periodic images included).
+
+    Returns (group of each site, integer offset that brings each site next to its group's
+    lowest site: frac + offset is within the merge distance chain of the root's position).
+    """
+    n = len(frac)
+    group = np.full(n, -1, np.int64)
+    offset = np.zeros((n, 3), np.int64)
+    if distance_A <= 0:
+        return np.arange(n), offset
+    shifts = np.array([(i, j, k) for i in (-1, 0, 1) for j in (-1, 0, 1) for k in (-1, 0, 1)])
+    # d[u, v, s]: distance from u to the image of v shifted by s
+    diff = frac[None, :, None, :] + shifts[None, None, :, :] - frac[:, None, None, :]
+    dist = np.linalg.norm(diff @ lattice, axis=-1)
+    close = dist < distance_A
+    ng = 0
+    for root in np.argsort(energies, kind="stable"):
+        if group[root] >= 0:
+            continue
+        group[root] = ng
+        stack = [int(root)]
+        while stack:
+            u = stack.pop()
+            for v, k in zip(*np.nonzero(close[u])):
+                if group[v] < 0:
+                    group[v] = ng
+                    # v's image at frac_v + shift sits next to u's image at frac_u + offset_u
+                    offset[v] = offset[u] + shifts[k]
+                    stack.append(int(v))
+        ng += 1
+    return group, offset
+
+
 def cell_model_from_network(network, lattice: np.ndarray, n_mobile: int,
                             mobile_frac: np.ndarray | None = None,
-                            barrier_table: dict[str, float] | None = None) -> CellModel:
+                            barrier_table: dict[str, float] | None = None,
+                            merge_distance_A: float = 0.0) -> CellModel:
     """The kMC cell of a BVSE migration network.
 
     Parameters
     ----------
     network : nasicon_sim.network.MigrationNetwork
+        Or anything with ``sites`` and ``links`` of the same attributes.
     lattice : array (3, 3)
         The cell the network was computed in (rows, Angstrom).
     n_mobile : int
@@ -278,6 +307,11 @@ def cell_model_from_network(network, lattice: np.ndarray, n_mobile: int,
         The structure's own ion positions; each is put on its nearest site as the start.
     barrier_table : dict, optional
         E_KRA (eV) per hop type (``"Na1-Na3"``, either order) replacing the BVSE values.
+    merge_distance_A : float
+        Sites closer than this (chains of them) become one kMC site: the lowest of them, with
+        its energy and label; links inside a group (back-and-forth rattling between split
+        minima, which carries no charge over any distance) are dropped, links leaving it are
+        kept (the lowest saddle per pair of groups and translation). 0: no merging.
 
     Returns
     -------
@@ -287,31 +321,50 @@ def cell_model_from_network(network, lattice: np.ndarray, n_mobile: int,
     sites = network.sites
     if not sites:
         raise NasiconSimError("the migration network has no sites")
-    labels = tuple(s.label if s.label is not None else f"site{s.index}" for s in sites)
-    energies = np.array([_site_energy(s) for s in sites])
-    refined_sites = [getattr(s, "energy_refined_eV", None) for s in sites]
-    if all(x is not None for x in refined_sites):
-        energies = np.array(refined_sites, dtype=float)
+    refined = _refined(network)
+    labels_all = [s.label if s.label is not None else f"site{s.index}" for s in sites]
+    e_all = np.array([float(s.energy_refined_eV if refined else s.energy_eV) for s in sites])
+    frac_all = np.array([s.frac_coords for s in sites], dtype=float).reshape(-1, 3)
+    group, offset = _merge_groups(lattice, frac_all, e_all, float(merge_distance_A))
+    n_groups = int(group.max()) + 1
+    roots = np.array([np.flatnonzero(group == g)[np.argmin(e_all[group == g])]
+                      for g in range(n_groups)])
+    labels = tuple(labels_all[r] for r in roots)
+    energies = e_all[roots]
+    frac = frac_all[roots]
     table = {}
     for k, v in (barrier_table or {}).items():
         parts = str(k).split("-")
         if len(parts) != 2:
             raise NasiconSimError(f"barrier table key {k!r} must name a hop type like Na1-Na3")
         table[_hop_name(*parts)] = float(v)
+    best: dict[tuple, tuple[float, int]] = {}
+    for li, link in enumerate(network.links):
+        a, b = int(link.site_a), int(link.site_b)
+        ga, gb = int(group[a]), int(group[b])
+        t = np.asarray(link.translation, dtype=np.int64) + offset[a] - offset[b]
+        if ga > gb or (ga == gb and tuple(t) < tuple(-t)):
+            ga, gb, t = gb, ga, -t
+        if ga == gb and not np.any(t):
+            continue  # inside one merged site
+        saddle = float(link.saddle_refined_eV if refined else link.saddle_eV)
+        key = (ga, gb, *(int(x) for x in t))
+        if key not in best or saddle < best[key][0]:
+            best[key] = (saddle, li)
     la, lb, lt, kra, names = [], [], [], [], []
-    for link in network.links:
-        name = _hop_name(labels[link.site_a], labels[link.site_b])
-        la.append(link.site_a)
-        lb.append(link.site_b)
-        lt.append(link.translation)
-        kra.append(table.get(name, _kra(link, sites)))
+    for key, (saddle, _li) in sorted(best.items()):
+        ga, gb = key[0], key[1]
+        name = _hop_name(labels[ga], labels[gb])
+        la.append(ga)
+        lb.append(gb)
+        lt.append(key[2:])
+        kra.append(table.get(name, saddle - 0.5 * (energies[ga] + energies[gb])))
         names.append(name)
     unknown = sorted(set(table) - set(names))
     if unknown:
         raise NasiconSimError(
             f"barrier table names hop types the network does not have: {', '.join(unknown)} "
             f"(it has {', '.join(sorted(set(names))) or 'none'}); fix --barrier")
-    frac = np.array([s.frac_coords for s in sites], dtype=float)
     occupied = None
     if mobile_frac is not None and len(mobile_frac):
         from pymatgen.core import Lattice
@@ -322,6 +375,11 @@ def cell_model_from_network(network, lattice: np.ndarray, n_mobile: int,
             occupied = nearest
         else:
             logger.info("some of the structure's ions share a nearest site; starting at random")
+    if n_mobile > len(frac):
+        raise NasiconSimError(
+            f"{n_mobile} mobile ions do not fit on the {len(frac)} kMC sites of the network "
+            f"({len(sites)} sites, merged below {merge_distance_A} A); lower "
+            "--blocking-distance")
     return CellModel(lattice, frac, energies, labels, la, lb, np.array(lt).reshape(-1, 3),
                      kra, tuple(names), int(n_mobile), occupied)
 
