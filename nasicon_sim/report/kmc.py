@@ -40,9 +40,11 @@ def kmc_section(kmc: Mapping[str, Any], fig_dir: Path) -> tuple[list[str], list[
         f"screened-Coulomb repulsion x {s.get('interaction_scale', 1)}, blocking distance "
         f"{s.get('blocking_distance_A')} Å, nu0 = {_fmt(s.get('attempt_frequency_Hz'), '.1e')} Hz) at "
         f"{', '.join(f'{t:g}' for t in temps)} K, {s.get('runs')} runs x {s.get('passes')} "
-        "passes per temperature; sigma(25 °C) and Ea from an Arrhenius fit of sigma T. Mean "
-        "± standard deviation over configurations (log10 for sigma). Nothing is fitted to the "
-        "measured values.",
+        "passes per temperature; sigma(25 °C) and Ea from an Arrhenius fit of sigma T over "
+        "the converged temperatures. Mean ± standard deviation over configurations (log10 for "
+        "sigma; – with one configuration). Nothing is fitted to the measured values. Rank "
+        "correlations use the compositions with both a predicted and a measured value; their "
+        "bootstrap interval resamples configurations only.",
         "",
         "| Composition | configurations | log10 sigma(25 °C) kMC (S/cm) | measured sigma_total "
         "(S/cm) | Ea kMC (eV) | Ea measured (eV) |",

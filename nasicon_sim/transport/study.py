@@ -135,7 +135,7 @@ def _geo(values: list[float]) -> tuple[float | None, float | None]:
     if not len(v):
         return None, None
     lg = np.log10(v)
-    return float(lg.mean()), float(lg.std(ddof=1)) if len(v) > 1 else 0.0
+    return float(lg.mean()), (float(lg.std(ddof=1)) if len(v) > 1 else None)
 
 
 def collect_kmc(study, store, keys_by_label: Mapping[str, Sequence[str]]) -> dict[str, Any]:
