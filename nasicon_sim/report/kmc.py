@@ -26,6 +26,7 @@ def kmc_section(kmc: Mapping[str, Any], fig_dir: Path) -> tuple[list[str], list[
         Where the Arrhenius figure goes.
     """
     from nasicon_sim.transport.plot import plot_arrhenius
+    from nasicon_sim.units import BOLTZMANN_EV_K
 
     comps = kmc.get("compositions", {})
     if not comps:
@@ -83,10 +84,17 @@ def kmc_section(kmc: Mapping[str, Any], fig_dir: Path) -> tuple[list[str], list[
             "sigma_S_cm": [10 ** mean[i] for i in ok],
             "sigma_err_S_cm": [10 ** mean[i] * math.log(10) * (sd[i] or 0.0) for i in ok],
         }
+        if c["Ea_eV_mean"] is not None and c["log10_sigma_25C_mean"] is not None:
+            # the line through the mean sigma(25 C) with the mean Ea (sigma T = A e^-Ea/kT)
+            t25 = 298.15
+            series[label]["arrhenius"] = {
+                "Ea_eV": c["Ea_eV_mean"],
+                "ln_prefactor": math.log(10 ** c["log10_sigma_25C_mean"] * t25)
+                + c["Ea_eV_mean"] / (BOLTZMANN_EV_K * t25)}
         if c.get("measured_sigma_total_mS_cm"):
             measured[label] = [(298.15, c["measured_sigma_total_mS_cm"] / 1000.0)]
     fig = plot_arrhenius(series, fig_dir / "kmc_arrhenius.png", measured=measured,
-                         title="kMC conductivity (mean over configurations) and measured "
-                         "sigma_total at 25 °C")
-    return lines, [("kMC Arrhenius plot (filled: kMC, open squares: measured total "
+                         title="kMC sigma (converged points, lines: mean fit) vs measured")
+    return lines, [("kMC Arrhenius plot (filled: kMC at converged temperatures, mean over "
+                    "configurations; lines: Arrhenius fits; open squares: measured total "
                     "conductivity at 25 °C)", fig)]

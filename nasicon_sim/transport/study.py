@@ -157,8 +157,9 @@ def collect_kmc(study, store, keys_by_label: Mapping[str, Sequence[str]]) -> dic
         rows = [store.get(kmc_key(k, settings)) for k in keys]
         rows = [r for r in rows if r]
         temps = list(study.kmc.temperatures_K)
-        per_t = [[r["sigma_S_cm"][i] for r in rows if i < len(r["sigma_S_cm"])]
-                 for i in range(len(temps))]
+        per_t = [[r["sigma_S_cm"][i] for r in rows
+                  if i < len(r["sigma_S_cm"]) and r.get("converged", [True] * len(temps))[i]]
+                 for i in range(len(temps))]  # converged temperatures only
         ea = [r["Ea_eV"] for r in rows if r.get("Ea_eV") is not None]
         s25 = [r["sigma_25C_S_cm"] for r in rows if r.get("sigma_25C_S_cm")]
         m25, sd25 = _geo(s25)

@@ -30,3 +30,20 @@ def test_guide_names_the_default_model_parameters():
     assert f"{s.attempt_frequency_Hz:.0e}".replace("+", "") in text  # 5e12
     assert f"default {s.blocking_distance_A} Å" in text
     assert f"({s.min_length_A:.0f} Å)" in text
+
+
+def test_guide_quotes_the_recorded_study_report():
+    text = GUIDE.read_text()
+    report = (ROOT / "calculations" / "kmc-nasicon" / "results" / "report.md").read_text()
+    start = report.index("| Composition | configurations")
+    end = report.index("A positive rho", start)
+    assert report[start:end].strip() in text
+    summary = json.loads((ROOT / "calculations" / "kmc-nasicon" / "results"
+                          / "summary.json").read_text())["kmc"]
+    rho = summary["correlations"]["log10 sigma_25C kMC vs log10 sigma_total measured"]["rho"]
+    assert f"rho = {rho:+.2f} between predicted and measured sigma" in text
+    x = summary["compositions"]
+    quoted = ", ".join(f"{x[lab]['log10_sigma_mean'][2]:.2f}"
+                       for lab in ("x1", "x1.5", "x2", "x2.4", "x2.8"))
+    assert quoted in text
+    assert f"log10 sigma = {x['x2.4']['log10_sigma_mean'][1]:.2f}" in text
