@@ -256,10 +256,14 @@ def _hop_name(a: str, b: str) -> str:
 
 def _merge_groups(lattice: np.ndarray, frac: np.ndarray, energies: np.ndarray,
                   distance_A: float) -> tuple[np.ndarray, np.ndarray]:
-    """Group sites closer than ``distance_A`` (periodic images included).
+    """Group sites that are all mutually closer than ``distance_A`` (periodic images included).
 
-    Returns (group of each site, integer offset that brings each site next to its group's
-    lowest site: frac + offset is within the merge distance chain of the root's position).
+    Sites are taken in order of energy; each unassigned site starts a group and takes, in
+    order of energy, the unassigned sites closer than ``distance_A`` to every member (a
+    clique of mutually exclusive sites, so a group can hold one ion, as each of its sites).
+
+    Returns (group of each site, integer offset: ``frac + offset`` is the image next to the
+    group's lowest site).
     """
     n = len(frac)
     group = np.full(n, -1, np.int64)
@@ -267,24 +271,28 @@ def _merge_groups(lattice: np.ndarray, frac: np.ndarray, energies: np.ndarray,
     if distance_A <= 0:
         return np.arange(n), offset
     shifts = np.array([(i, j, k) for i in (-1, 0, 1) for j in (-1, 0, 1) for k in (-1, 0, 1)])
-    # d[u, v, s]: distance from u to the image of v shifted by s
+    # dist[u, v, s]: distance from u to the image of v shifted by s
     diff = frac[None, :, None, :] + shifts[None, None, :, :] - frac[:, None, None, :]
     dist = np.linalg.norm(diff @ lattice, axis=-1)
-    close = dist < distance_A
     ng = 0
     for root in np.argsort(energies, kind="stable"):
         if group[root] >= 0:
             continue
         group[root] = ng
-        stack = [int(root)]
-        while stack:
-            u = stack.pop()
-            for v, k in zip(*np.nonzero(close[u])):
-                if group[v] < 0:
-                    group[v] = ng
-                    # v's image at frac_v + shift sits next to u's image at frac_u + offset_u
-                    offset[v] = offset[u] + shifts[k]
-                    stack.append(int(v))
+        members = [(int(root), np.zeros(3, np.int64))]
+        for v in np.argsort(energies, kind="stable"):
+            if group[v] >= 0:
+                continue
+            k = int(np.argmin(dist[root, v]))
+            if dist[root, v, k] >= distance_A:
+                continue
+            off = shifts[k]
+            pos = (frac[v] + off) @ lattice
+            if all(np.linalg.norm(pos - (frac[m] + om) @ lattice) < distance_A
+                   for m, om in members):
+                group[v] = ng
+                offset[v] = off
+                members.append((int(v), off))
         ng += 1
     return group, offset
 
@@ -308,7 +316,7 @@ def cell_model_from_network(network, lattice: np.ndarray, n_mobile: int,
     barrier_table : dict, optional
         E_KRA (eV) per hop type (``"Na1-Na3"``, either order) replacing the BVSE values.
     merge_distance_A : float
-        Sites closer than this (chains of them) become one kMC site: the lowest of them, with
+        Sites all mutually closer than this become one kMC site: the lowest of them, with
         its energy and label; links inside a group (back-and-forth rattling between split
         minima, which carries no charge over any distance) are dropped, links leaving it are
         kept (the lowest saddle per pair of groups and translation). 0: no merging.

@@ -83,8 +83,11 @@ def _sigma(structure, res, settings):
 def test_supercell_of_the_input_and_larger_kmc_cell_give_the_same_sigma(nzsp):
     structure, res = nzsp
     big = structure * (2, 1, 1)
-    res2 = analyse(big, BVSESettings(spacing_A=SPACING, threads=1, keep_landscape=False),
-                   ReferenceSites(*parent_sites_of(big, "Na")))
+    frac, labels, wyck = parent_sites_of(structure, "Na")  # tiled: the same names
+    frac = np.asarray(frac) / [2.0, 1.0, 1.0]
+    ref2 = ReferenceSites(np.vstack([frac, frac + [0.5, 0.0, 0.0]]), tuple(labels) * 2,
+                          tuple(wyck) * 2)
+    res2 = analyse(big, BVSESettings(spacing_A=SPACING, threads=1, keep_landscape=False), ref2)
     s = KMCSettings(temperatures_K=(473.0,), passes=150, runs=4, blocks=15, seed=3)
     lat1 = lattice_from_bvse(structure, res, s)
     lat2 = lattice_from_bvse(big, res2, s)

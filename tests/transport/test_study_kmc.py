@@ -30,9 +30,9 @@ threshold_eV = 0.9
 
 [kmc]
 temperatures_K = [473, 573]
-passes = 20
+passes = 40
 runs = 2
-blocks = 4
+blocks = 2
 equilibration_passes = 5
 
 [[composition]]
@@ -56,10 +56,10 @@ sigma_total_mS_cm = 0.0001
 def test_kmc_table_is_validated(tmp_path):
     d = tmp_path / "bad"
     d.mkdir()
-    (d / "study.toml").write_text(STUDY.replace("passes = 20", "passes = 0"))
+    (d / "study.toml").write_text(STUDY.replace("passes = 40", "passes = 0"))
     with pytest.raises(DataError, match=r"\[kmc\].*passes"):
         load_study(d)
-    (d / "study.toml").write_text(STUDY.replace("passes = 20", "passses = 20"))
+    (d / "study.toml").write_text(STUDY.replace("passes = 40", "passses = 40"))
     with pytest.raises(DataError, match="passses"):
         load_study(d)
 
@@ -80,7 +80,7 @@ def test_study_runs_stores_resumes_and_reports_kmc(tmp_path):
     d.mkdir()
     (d / "study.toml").write_text(STUDY)
     study = load_study(d)
-    assert study.kmc is not None and study.kmc.passes == 20
+    assert study.kmc is not None and study.kmc.passes == 40
     out = tmp_path / "out"
     res = run_study(study, out, workers=1, progress=False)
     assert not res.run.failures
@@ -107,7 +107,7 @@ def test_study_runs_stores_resumes_and_reports_kmc(tmp_path):
     assert res2.kmc["compositions"]["NZSP"]["sigma_25C_S_cm"] == \
         res.kmc["compositions"]["NZSP"]["sigma_25C_S_cm"]
     # another [kmc] setting is another task; the configurations are not recomputed
-    (d / "study.toml").write_text(STUDY.replace("passes = 20", "passes = 24"))
+    (d / "study.toml").write_text(STUDY.replace("passes = 40", "passes = 44"))
     res3 = run_study(load_study(d), out, workers=1, progress=False)
     assert res3.run.n_computed == 0
     assert len(ResultsStore(out / "results.db")) == n_rows + 3
