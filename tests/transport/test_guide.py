@@ -47,3 +47,11 @@ def test_guide_quotes_the_recorded_study_report():
                        for lab in ("x1", "x1.5", "x2", "x2.4", "x2.8"))
     assert quoted in text
     assert f"log10 sigma = {x['x2.4']['log10_sigma_mean'][1]:.2f}" in text
+
+
+def test_guide_quotes_the_finite_size_check():
+    saved = (ROOT / "benchmarks" / "results" / "kmc_finite_size.txt").read_text().strip()
+    assert saved in GUIDE.read_text()
+    for line in saved.splitlines()[2:]:
+        z = float(line.rsplit("error", 1)[1])
+        assert abs(z) < 2.0
