@@ -129,14 +129,18 @@ class KMCSettings:
         if self.passes < self.blocks:
             raise NasiconSimError(f"--passes ({self.passes}) must be at least the number of "
                                   f"blocks ({self.blocks})")
+        flags = {"attempt_frequency_Hz": "--attempt-frequency", "min_length_A": "--min-length",
+                 "tail_tolerance_eV": "tail_tolerance_eV",
+                 "interaction_scale": "--interaction-scale",
+                 "blocking_distance_A": "--blocking-distance"}
         for name in ("attempt_frequency_Hz", "min_length_A", "tail_tolerance_eV"):
             v = getattr(self, name)
             if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
-                raise NasiconSimError(f"{name} must be a positive number, got {v!r}")
+                raise NasiconSimError(f"{flags[name]} must be a positive number, got {v!r}")
         for name in ("interaction_scale", "blocking_distance_A"):
             v = getattr(self, name)
             if not (isinstance(v, (int, float)) and math.isfinite(v) and v >= 0):
-                raise NasiconSimError(f"{name} must be a non-negative number, got {v!r}")
+                raise NasiconSimError(f"{flags[name]} must be a non-negative number, got {v!r}")
         if self.supercell is not None:
             sc = tuple(int(x) for x in self.supercell)
             if len(sc) != 3 or min(sc) < 1:

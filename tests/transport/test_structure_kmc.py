@@ -134,6 +134,8 @@ def test_cli_json_and_errors(tmp_path, capsys, nzsp):
     for bad, flag in ((["--passes", "0"], "--passes"), (["--temperatures", "a,b"],
                                                         "--temperatures"),
                       (["--supercell", "2x2"], "--supercell"),
-                      (["--barrier", "Na1-Na3"], "--barrier")):
+                      (["--barrier", "Na1-Na3"], "--barrier"),
+                      (["--interaction-scale", "-1"], "--interaction-scale"),
+                      (["--min-length", "0"], "--min-length")):
         assert main(["kmc", str(path), *bad]) == 2
         assert flag in capsys.readouterr().err
