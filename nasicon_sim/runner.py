@@ -282,9 +282,12 @@ class StudyResults:
     out_dir: Path
     store_url: str
     ml_evaluation: dict[str, Any] = field(default_factory=dict)
+    #: kMC transport summary (:func:`nasicon_sim.transport.study.collect_kmc`), {} without [kmc]
+    kmc: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return {
+            **({"kmc": self.kmc} if self.kmc else {}),
             "study": {"name": self.study.name, "title": self.study.title,
                       "source": self.study.source, **self.study.settings_dict()},
             "nasicon_sim_version": __version__,
@@ -582,16 +585,32 @@ def run_study(
     finally:
         if bar is not None:
             bar.close()
+    kmc_summary: dict[str, Any] = {}
+    if study.kmc is not None:  # transport is its own stage, keyed by configuration + [kmc]
+        from nasicon_sim.transport.study import collect_kmc, run_study_kmc
+
+        keys_by_label = {c.label: task_keys(study, c) for c in study.compositions}
+        kmc_failures = run_study_kmc(study, store, keys_by_label, _bvse_kwargs(study),
+                                     workers=workers, dask_address=dask_address,
+                                     progress=progress)
+        kmc_summary = collect_kmc(study, store, keys_by_label)
+    else:
+        kmc_failures = []
     run = RunSummary(n_tasks=n_total, n_computed=len(tasks) - len(failures), n_reused=n_reused,
-                     failures=tuple(failures), seconds=round(time.perf_counter() - t0, 2),
+                     failures=tuple(failures + kmc_failures),
+                     seconds=round(time.perf_counter() - t0, 2),
                      executor=f"dask:{dask_address}" if dask_address else f"local:{workers or 'all'}")
     progress_stage("aggregating the results")
     results = aggregate(study, store, run, out_dir)
+    if kmc_summary:
+        from dataclasses import replace
+
+        results = replace(results, kmc=kmc_summary)
     if report:
         progress_stage(f"writing the report in {out_dir}")
         from nasicon_sim.report.study import write_study_report
 
-        write_study_report(results, store)
+        write_study_report(results, store, previews(store, study))
     return results
 
 

@@ -11,6 +11,7 @@ The file format (see ``calculations/zuo2026/study.toml`` for a complete example)
     [bvse]             spacing_A, mobile_ion, connectivity, threshold_eV, convention options
     [ml]               model
     [relax]            method ("none", "chgnet", or "module:factory"), fmax_eV_A, steps, cell
+    [kmc]              optional: kMC transport of every stored configuration (KMCSpec)
     [profiles.NAME]    overrides of the sections above (e.g. a laptop-sized profile)
     [[composition]]    label, formula, single_phase, phase, sigma_total_mS_cm, ea_eV, ...
 """
@@ -36,6 +37,7 @@ __all__ = [
     "BVSESpec",
     "EnsembleSpec",
     "MLSpec",
+    "KMCSpec",
     "RelaxSpec",
     "Study",
     "StudyComposition",
@@ -133,6 +135,36 @@ class RelaxSpec:
 
 
 @dataclass(frozen=True)
+class KMCSpec:
+    """The ``[kmc]`` table: kinetic Monte Carlo transport on each configuration's network.
+
+    Fields are those of :class:`nasicon_sim.transport.KMCSettings` (temperatures_K, passes,
+    equilibration_passes, runs, blocks, seed, attempt_frequency_Hz, interaction_scale,
+    blocking_distance_A, min_length_A) plus ``max_configurations``: kMC on the first N
+    configurations of each composition (0: all).
+    """
+
+    temperatures_K: list = field(default_factory=lambda: [373.0, 473.0, 573.0])
+    passes: int = 1000
+    equilibration_passes: int = 200
+    runs: int = 4
+    blocks: int = 25
+    seed: int = 0
+    attempt_frequency_Hz: float = 5e12
+    interaction_scale: float = 1.0
+    blocking_distance_A: float = 2.5
+    min_length_A: float = 20.0
+    max_configurations: int = 0
+
+    def settings_dict(self) -> dict[str, Any]:
+        """Keyword arguments of ``KMCSettings`` (validated there)."""
+        d = asdict(self)
+        d.pop("max_configurations")
+        d["temperatures_K"] = [float(t) for t in d["temperatures_K"]]
+        return d
+
+
+@dataclass(frozen=True)
 class Study:
     """A parsed study definition.
 
@@ -159,6 +191,7 @@ class Study:
     bvse: BVSESpec = BVSESpec()
     ml: MLSpec = MLSpec()
     relax: RelaxSpec = RelaxSpec()
+    kmc: KMCSpec | None = None
     profile: str | None = None
     path: Path | None = None
     profiles: dict[str, dict[str, Any]] = field(default_factory=dict, compare=False, repr=False)
@@ -175,6 +208,10 @@ class Study:
                 current = asdict(getattr(self, section))
                 current.update(overrides[section])
                 kwargs[section] = _build(cls, current, f"profiles.{name}.{section}")
+        if "kmc" in overrides:
+            current = asdict(self.kmc or KMCSpec())
+            current.update(overrides["kmc"])
+            kwargs["kmc"] = _build(KMCSpec, current, f"profiles.{name}.kmc")
         return replace(self, **kwargs)
 
     def composition(self, label: str) -> StudyComposition:
@@ -191,6 +228,7 @@ class Study:
             "bvse": asdict(self.bvse),
             "ml": asdict(self.ml),
             "relax": asdict(self.relax),
+            "kmc": None if self.kmc is None else asdict(self.kmc),
             "profile": self.profile,
         }
 
@@ -247,6 +285,14 @@ def _validate(study: Study) -> None:
         raise DataError("[bvse] spacing_A must be positive")
     if study.bvse.connectivity not in (6, 26):
         raise DataError("[bvse] connectivity must be 6 or 26")
+    if study.kmc is not None:
+        from nasicon_sim.errors import NasiconSimError
+        from nasicon_sim.transport.simulate import KMCSettings
+
+        try:
+            KMCSettings.from_dict(study.kmc.settings_dict())
+        except NasiconSimError as exc:
+            raise DataError(f"[kmc] {exc}") from None
 
 
 def load_study(path: str | Path, profile: str | None = None) -> Study:
@@ -291,6 +337,8 @@ def load_study(path: str | Path, profile: str | None = None) -> Study:
         _build(StudyComposition, dict(c), f"composition {i + 1}") for i, c in enumerate(comps_raw)
     )
     sections = {name: _build(cls, raw.pop(name, {}), name) for name, cls in _SECTIONS.items()}
+    kmc_raw = raw.pop("kmc", None)
+    sections["kmc"] = None if kmc_raw is None else _build(KMCSpec, dict(kmc_raw), "kmc")
     profiles = raw.pop("profiles", {})
     if raw:
         raise DataError(f"{file}: unknown section(s) {', '.join(sorted(raw))}")

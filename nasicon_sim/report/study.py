@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +21,7 @@ from nasicon_sim.io.atomic import atomic_write_bytes, atomic_write_text
 from nasicon_sim.provenance import software_line
 from nasicon_sim.report.figures import plot_barrier_distributions, plot_barrier_vs_conductivity
 from nasicon_sim.report.html import IsosurfaceView, img_tag, write_report_html
+from nasicon_sim.report.kmc import kmc_section
 
 if TYPE_CHECKING:
     from nasicon_sim.runner import StudyResults
@@ -305,16 +307,25 @@ def _caveats(results: StudyResults) -> list[str]:
     return notes
 
 
-def write_study_report(results: StudyResults, store: ResultsStore) -> Path:
+def write_study_report(results: StudyResults, store: ResultsStore,
+                       previews: Mapping[str, tuple] | None = None) -> Path:
     """Write ``report.md``, ``figures/``, ``summary.json`` and ``report.html`` in ``out_dir``.
+
+    Parameters
+    ----------
+    results : StudyResults
+    store : ResultsStore
+    previews : mapping, optional
+        label -> (energies, lattice, result, slice PNG bytes or None), the stored landscape
+        previews (:func:`nasicon_sim.runner.previews`; the runner passes them, so the report
+        does not import the runner).
 
     Returns
     -------
     Path
         The ``report.md`` path.
     """
-    from nasicon_sim.runner import previews
-
+    previews = previews or {}
     out = results.out_dir
     fig_dir = out / "figures"
     fig_dir.mkdir(parents=True, exist_ok=True)
@@ -342,7 +353,7 @@ def write_study_report(results: StudyResults, store: ResultsStore) -> Path:
                         "cross-validated numbers)", roc))
 
     views = []
-    for label, (energies, lattice, row, png) in previews(store, study).items():
+    for label, (energies, lattice, row, png) in previews.items():
         if png:
             path = fig_dir / f"section_{label}.png"
             atomic_write_bytes(path, png)
@@ -362,6 +373,8 @@ def write_study_report(results: StudyResults, store: ResultsStore) -> Path:
             title=f"{label}: Na+ site-energy isosurfaces (configuration 0)",
         ))
 
+    kmc_lines, kmc_figs = kmc_section(getattr(results, "kmc", {}) or {}, fig_dir)
+    figures += kmc_figs
     run = results.run
     md = [
         f"# {study.title}",
@@ -409,6 +422,7 @@ def write_study_report(results: StudyResults, store: ResultsStore) -> Path:
         "A negative ρ means that compositions with higher BVSE barriers conduct less, as "
         "expected if the bulk framework decided the ranking.",
         "",
+        *kmc_lines,
         "## Where the comparison cannot hold",
         "",
         *[f"- {n}" for n in _caveats(results)],
