@@ -70,3 +70,21 @@ def test_bad_tolerance(framework):
     fw = framework
     with pytest.raises(NasiconSimError, match="positive"):
         tail_cutoffs(fw.lattice, fw.frac, fw.kind, fw.p_a, fw.p_b, fw.p_c, 0.0)
+
+
+def test_short_screening_length_whose_bound_underflows_gets_a_cutoff():
+    """A bound that underflows to 0 before MAX_CUTOFF_A (screening length 0.8 A, P = 1) used to
+    raise 'math domain error'; the cutoff must still bound the tail by the tolerance."""
+    from nasicon_sim.bvse.cutoff import cell_diameter, min_group_distance, tail_bound, tail_cutoffs
+    from nasicon_sim.bvse.energy import COULOMB
+
+    lat = np.eye(3) * 10.0
+    frac = np.array([[0, 0, 0], [0.5, 0.5, 0.5], [0.25, 0.25, 0.5]])
+    n = len(frac)
+    radii = tail_cutoffs(lat, frac, np.full(n, COULOMB), np.full(n, 1.0), np.full(n, 1 / 0.8),
+                         np.zeros(n), tolerance_eV=1e-3)
+    args = (COULOMB, 1.0, 1 / 0.8, 0.0, n, 1000.0, cell_diameter(lat),
+            min_group_distance(lat, frac))
+    assert np.all(np.isfinite(radii)) and np.allclose(radii, radii[0])
+    assert tail_bound(radii[0], *args) <= 1e-3 * (1 + 1e-6)
+    assert tail_bound(radii[0] - 0.05, *args) > 1e-3

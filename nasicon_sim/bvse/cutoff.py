@@ -51,6 +51,7 @@ DEFAULT_TOLERANCE_EV: float = 1e-3
 #: Largest cutoff the bound may ask for (Angstrom); beyond it something is wrong with the input.
 MAX_CUTOFF_A: float = 40.0
 _SEARCH_A = 4.0
+_TINY = 1e-300  # floor of the tail bound under its logarithm
 
 
 def cell_diameter(lattice: np.ndarray) -> float:
@@ -210,7 +211,10 @@ def tail_cutoffs(
                 f"a tail tolerance of {tolerance_eV:g} eV would need a cutoff beyond "
                 f"{MAX_CUTOFF_A} A; use a larger tolerance"
             )
+        # log of the bound, floored: a short screening length makes the bound underflow to 0
+        # before MAX_CUTOFF_A, and the root lies where it crosses ``share`` either way
         radii[g] = optimize.brentq(
-            lambda r, args=args, share=share: math.log(tail_bound(r, *args)) - math.log(share),
+            lambda r, args=args, share=share: (math.log(max(tail_bound(r, *args), _TINY))
+                                               - math.log(share)),
             lo, MAX_CUTOFF_A, xtol=1e-3)
     return radii[inverse]
