@@ -60,6 +60,8 @@ log = logging.getLogger(__name__)
 
 #: Barrier keys reported per configuration (eV, relative to the landscape minimum).
 BARRIER_KEYS = ("E_1D_eV", "E_2D_eV", "E_3D_eV")
+#: Network-refined thresholds (issue 12): the periodic union-find on refined link saddles.
+REFINED_KEYS = ("E_1D_refined_eV", "E_2D_refined_eV", "E_3D_refined_eV")
 #: Largest number of grid points kept per axis in the landscape preview of the report.
 PREVIEW_POINTS_PER_AXIS = 48
 
@@ -252,10 +254,15 @@ class CompositionResult:
     #: distinct frameworks (all atoms but the mobile ion, which BVSE removes) among the
     #: configurations; fewer than n_configurations when orderings differ only in Na
     n_frameworks: int = 0
+    #: network-refined thresholds per configuration (NaN for rows computed before the
+    #: network-wide refinement, whose refined values came from the critical grid points only)
+    refined: dict[str, list[float]] = field(default_factory=dict)
+    refined_summaries: dict[str, BarrierSummary] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["summaries"] = {k: v.as_dict() for k, v in self.summaries.items()}
+        d["refined_summaries"] = {k: v.as_dict() for k, v in self.refined_summaries.items()}
         return d
 
 
@@ -629,6 +636,9 @@ def aggregate(study: Study, store: ResultsStore, run: RunSummary, out_dir: Path)
         descriptors = describe(parse_nasicon(comp.formula)).as_dict()
         barriers = {k: [_as_float(r.get(k)) for r in rows] for k in BARRIER_KEYS}
         summaries = {k: summarise_barriers(v, study.bvse.threshold_eV) for k, v in barriers.items()}
+        refined = {k: [_refined_value(r, k) for r in rows] for k in REFINED_KEYS}
+        refined_summaries = {k: summarise_barriers(v, study.bvse.threshold_eV)
+                             for k, v in refined.items()}
         bottlenecks = Counter((r.get("bottleneck_3D") or {}).get("link", "none") for r in rows)
         first = rows[0] if rows else {}
         comps.append(CompositionResult(
@@ -652,6 +662,8 @@ def aggregate(study: Study, store: ResultsStore, run: RunSummary, out_dir: Path)
                 _deepest_site_key(r, atoms, descriptors["m_site"]) for r, atoms in records
             ).most_common()),
             n_frameworks=len({_framework_key(atoms, study.bvse.mobile_ion) for _, atoms in records}),
+            refined=refined,
+            refined_summaries=refined_summaries,
         ))
     correlations = {}
     sigma = {c.composition.label: (math.log10(c.composition.sigma_total_mS_cm)
@@ -659,6 +671,10 @@ def aggregate(study: Study, store: ResultsStore, run: RunSummary, out_dir: Path)
     for key in BARRIER_KEYS:
         correlations[f"{key} vs log10 sigma_total"] = rank_correlation(
             {c.composition.label: c.barriers[key] for c in comps}, sigma)
+    if all(c.refined_summaries and c.refined_summaries["E_3D_refined_eV"].n_finite
+           for c in comps):
+        correlations["E_3D_refined_eV vs log10 sigma_total"] = rank_correlation(
+            {c.composition.label: c.refined["E_3D_refined_eV"] for c in comps}, sigma)
     return StudyResults(study=study, compositions=tuple(comps), correlations=correlations,
                         run=run, out_dir=out_dir, store_url=store.url,
                         ml_evaluation=_ml_evaluation(study))
@@ -744,6 +760,18 @@ def _framework_key(atoms: Any, mobile_ion: str) -> str:
                       map(tuple, frac.tolist())))
     cell = np.round(atoms.cell.array, 3).tolist()
     return task_hash({"cell": cell, "atoms": rows})
+
+
+def _refined_value(row: Mapping[str, Any], key: str) -> float:
+    """A network-refined threshold of a stored row (eV); NaN when the row predates it.
+
+    Rows written before the network-wide refinement carry ``E_*_refined_eV`` from the critical
+    grid points only, which can depend on the grid (issue 12); they have no
+    ``metadata["refinement"]`` and are not mixed with the new values.
+    """
+    if not (row.get("metadata") or {}).get("refinement"):
+        return math.nan
+    return _as_float(row.get(key))
 
 
 def _as_float(value: Any) -> float:

@@ -63,9 +63,10 @@ def test_summary_is_the_aggregate_of_the_store(recorded, tmp_path):
             assert comp.barriers[key] == pytest.approx(recorded_comp["barriers"][key], abs=1e-9)
             assert comp.summaries[key].mean_eV == pytest.approx(
                 recorded_comp["summaries"][key]["mean_eV"], abs=1e-9)
-    for name, corr in results.correlations.items():
-        if corr is not None:
-            assert corr.rho == pytest.approx(summary["correlations"][name]["rho"], abs=1e-12)
+    for name, recorded_corr in summary["correlations"].items():
+        if recorded_corr is not None:
+            assert results.correlations[name].rho == pytest.approx(recorded_corr["rho"],
+                                                                   abs=1e-12)
 
 
 README = ROOT / "README.md"

@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from nasicon_sim.errors import NasiconSimError
@@ -100,6 +101,22 @@ def test_end_to_end_outputs(finished):
     assert nzsp.n_frameworks == 1 and len(set(nzsp.barriers["E_3D_eV"])) == 1
     assert "NZSP: 2 configurations, 1 distinct framework" in text
     assert list((out / "figures").glob("section_*.png"))
+
+
+def test_report_leads_with_network_refined_barriers(finished):
+    """New rows carry network-refined thresholds (ordered E_1D <= E_2D <= E_3D, within the
+    grid-vs-refined distance the BVSE stage reports) and the report's table shows them first."""
+    _, results, out = finished
+    for comp in results.compositions:
+        r1, r2, r3 = (comp.refined[k] for k in ("E_1D_refined_eV", "E_2D_refined_eV",
+                                                  "E_3D_refined_eV"))
+        assert all(np.isfinite(r3)) and all(a <= b + 1e-9 <= c + 2e-9
+                                            for a, b, c in zip(r1, r2, r3))
+        grid = comp.barriers["E_3D_eV"]
+        assert all(abs(g - r) < 0.3 for g, r in zip(grid, r3))
+    text = (out / "report.md").read_text()
+    assert "E_3D refined (eV)" in text and "E_3D grid (eV)" in text
+    assert "E_3D_refined_eV vs log10 sigma_total" in results.correlations
 
 
 def test_framework_key_ignores_na_and_atom_order_but_not_the_m_site():
