@@ -699,7 +699,15 @@ def _ml_evaluation(study: Study) -> dict[str, Any]:
     except (NasiconSimError, ImportError) as exc:
         log.warning("ML evaluation unavailable: %s", exc)
         return {"error": str(exc)}
+    try:
+        from nasicon_sim.ml.selection import report_summary
+
+        nested: dict[str, Any] | None = report_summary()
+    except (NasiconSimError, ImportError, OSError, KeyError) as exc:
+        log.warning("nested-CV record unavailable: %s", exc)
+        nested = None
     return {
+        "nested": nested,
         "protocol": f"stratified 10-fold CV x {ML_CV_REPEATS} repeats, seed {ev.seed}",
         "n_compositions": len(ev.dataset.compositions),
         "counts": ev.dataset.counts(),

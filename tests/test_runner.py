@@ -119,6 +119,19 @@ def test_report_leads_with_network_refined_barriers(finished):
     assert "E_3D_refined_eV vs log10 sigma_total" in results.correlations
 
 
+def test_report_shows_the_nested_scores_of_both_models(finished):
+    from nasicon_sim.ml.selection import shipped_selection
+
+    _, results, out = finished
+    text = (out / "report.md").read_text()
+    if "ML evaluation unavailable" in text:
+        pytest.skip("this fixture runs without the ML model")
+    rec = shipped_selection().data
+    ba = rec["outer_summary"]["selected_procedure"]["balanced_accuracy"]
+    assert "Nested cross-validation of model selection" in text
+    assert f"{ba['mean']:.3f} ± {ba['std']:.3f}" in text and rec["selected"]["key"] in text
+
+
 def test_framework_key_ignores_na_and_atom_order_but_not_the_m_site():
     from ase import Atoms
 

@@ -481,6 +481,18 @@ def _ml_lines(results: StudyResults) -> list[str]:
             "the probabilities above are not evidence of synthesizability; they are reported "
             "because the study's workflow asks for them (`nasicon-sim ml evaluate` has all models)."
         )
+    nested = ev.get("nested")
+    if nested:
+        rows = nested["rows"]
+        sel, gnb = rows["selected by inner CV"], rows["study GNB"]
+        lines.append(
+            f"- Nested cross-validation of model selection ({nested['protocol']}; "
+            f"`nasicon-sim ml evaluate`): the selection procedure scores balanced accuracy "
+            f"{sel['balanced_accuracy'][0]:.3f} ± {sel['balanced_accuracy'][1]:.3f} (ROC AUC "
+            f"{sel['roc_auc'][0]:.3f} ± {sel['roc_auc'][1]:.3f}), the study's GNB "
+            f"{gnb['balanced_accuracy'][0]:.3f} ± {gnb['balanced_accuracy'][1]:.3f} (ROC AUC "
+            f"{gnb['roc_auc'][0]:.3f} ± {gnb['roc_auc'][1]:.3f}); the default model of "
+            f"`ml predict` and `screen` is `{nested['selected']}`.")
     excluded = results.study.ml.exclude_sources
     if excluded:
         lines.append(f"- The scoring model was fitted without the rows of {', '.join(excluded)}, "
