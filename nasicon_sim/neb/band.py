@@ -3,7 +3,7 @@
 * Interpolation: linear between the relaxed end points, the moving ion routed through a
   *via* point (the BVSE saddle of the hop) on a two-segment path, then ASE's image-dependent
   pair potential (IDPP; Smidstrup et al., J. Chem. Phys. 140 (2014) 214106) relaxes the band.
-* Band: ASE's :class:`ase.mep.DyNEB` with the improved tangent (Henkelman & Jonsson, J. Chem.
+* Band: ASE's :class:`ase.mep.NEB` with the improved tangent (Henkelman & Jonsson, J. Chem.
   Phys. 113 (2000) 9978) and a climbing image (Henkelman, Uberuaga & Jonsson, J. Chem. Phys.
   113 (2000) 9901) switched on after a first stage without it (at ``max(2 fmax, 0.1)`` eV/A).
 * Batching: ASE evaluates interior images one by one. :class:`BatchedNEB` first evaluates all
@@ -208,10 +208,10 @@ def evaluate_images(images: Sequence[Atoms], calc: BaseCalculator,
 
 def _neb_classes():
     from ase.calculators.singlepoint import SinglePointCalculator
-    from ase.mep import DyNEB
+    from ase.mep import NEB
 
-    class _BatchedNEB(DyNEB):
-        """ASE's DyNEB whose interior images are evaluated in one batch before each step."""
+    class _BatchedNEB(NEB):
+        """ASE's NEB whose interior images are evaluated in one batch before each step."""
 
         def __init__(self, images, evaluate: BatchFn, **kwargs):
             super().__init__(images, allow_shared_calculator=True, **kwargs)
@@ -230,9 +230,9 @@ def _neb_classes():
 
 
 def BatchedNEB(images, evaluate: BatchFn, **kwargs):  # noqa: N802 (a class factory)
-    """An :class:`ase.mep.DyNEB` that evaluates its interior images with ``evaluate`` in one call.
+    """An :class:`ase.mep.NEB` that evaluates its interior images with ``evaluate`` in one call.
 
-    ``kwargs`` go to DyNEB (``k``, ``climb``, ``method``...). The class is made on first use
+    ``kwargs`` go to NEB (``k``, ``climb``, ``method``...). The class is made on first use
     so that importing this module does not import ASE's NEB machinery.
     """
     return _neb_classes()(images, evaluate, **kwargs)
@@ -357,7 +357,7 @@ class Band:
 def run_band(images: Sequence[Atoms], e_initial_eV: float, e_final_eV: float,
              calc: BaseCalculator, settings: NEBSettings,
              on_step: Callable[[Any], None] | None = None) -> Band:
-    """Climbing-image NEB of an interpolated band (ASE DyNEB + FIRE), batched when possible.
+    """Climbing-image NEB of an interpolated band (ASE NEB + FIRE), batched when possible.
 
     Parameters
     ----------
@@ -375,7 +375,7 @@ def run_band(images: Sequence[Atoms], e_initial_eV: float, e_final_eV: float,
     Band
     """
     from ase.calculators.singlepoint import SinglePointCalculator
-    from ase.mep import DyNEB
+    from ase.mep import NEB
     from ase.optimize import FIRE
 
     images = [a.copy() for a in images]
@@ -389,7 +389,7 @@ def run_band(images: Sequence[Atoms], e_initial_eV: float, e_final_eV: float,
     else:
         for image in images[1:-1]:
             image.calc = calc
-        neb = DyNEB(images, allow_shared_calculator=True, **kwargs)
+        neb = NEB(images, allow_shared_calculator=True, **kwargs)
     counter = {"n": 0}
     original = neb.get_forces
 

@@ -1,0 +1,72 @@
+"""Analytic potentials and small systems for the NEB tests."""
+
+from __future__ import annotations
+
+import numpy as np
+from ase import Atoms
+from ase.calculators.calculator import Calculator, all_changes
+
+
+def double_well(x: np.ndarray, height: float, half_width: float, tilt: float):
+    """V(x) = h (u^2 - 1)^2 + t u with u = x / w; returns (V, dV/dx)."""
+    u = x / half_width
+    v = height * (u ** 2 - 1) ** 2 + tilt * u
+    dv = (4 * height * u * (u ** 2 - 1) + tilt) / half_width
+    return v, dv
+
+
+class DoubleWell(Calculator):
+    """Atom 0 moves in a double well along x (harmonic in y, z); other atoms are tethered.
+
+    :class:`BatchedDoubleWell` adds ``batch_energies_forces`` (the batch protocol of
+    ``nasicon_sim.neb.band``).
+    """
+
+    implemented_properties = ("energy", "forces")
+
+    def __init__(self, height=0.5, half_width=1.0, tilt=0.0, stiffness=2.0, centre=(5, 5, 5),
+                 **kwargs):
+        super().__init__(**kwargs)
+        self.p = (height, half_width, tilt, stiffness, np.array(centre, float))
+        self.n_calls = 0
+
+    def _one(self, positions):
+        h, w, t, k, c = self.p
+        r = positions - c
+        v, dv = double_well(r[0, 0], h, w, t)
+        e = v + 0.5 * k * (r[0, 1] ** 2 + r[0, 2] ** 2) + 0.5 * k * np.sum(r[1:] ** 2)
+        f = -k * r
+        f[0] = [-dv, -k * r[0, 1], -k * r[0, 2]]
+        return float(e), f
+
+    def calculate(self, atoms=None, properties=("energy",), system_changes=all_changes):
+        super().calculate(atoms, properties, system_changes)
+        self.n_calls += 1
+        e, f = self._one(self.atoms.positions)
+        self.results = {"energy": e, "forces": f}
+
+
+
+class BatchedDoubleWell(DoubleWell):
+    """:class:`DoubleWell` that evaluates many images in one call."""
+
+    def batch_energies_forces(self, images):
+        self.n_calls += 1
+        out = [self._one(a.positions) for a in images]
+        return np.array([o[0] for o in out]), np.stack([o[1] for o in out])
+
+
+def well_atoms(x: float, centre=(5, 5, 5)) -> Atoms:
+    c = np.array(centre, float)
+    return Atoms("H2", positions=[c + [x, 0, 0], c + [0, 3, 0]], cell=[10, 10, 10], pbc=True)
+
+
+def cu_vacancy(size: int = 2):
+    """fcc Cu (EMT lattice constant) with one vacancy; returns (atoms, neighbour index)."""
+    from ase.build import bulk
+
+    atoms = bulk("Cu", "fcc", a=3.6, cubic=True) * (size, size, size)
+    vac = atoms.positions[0].copy()
+    del atoms[0]
+    d = np.linalg.norm(atoms.positions - vac, axis=1)
+    return atoms, int(np.argmin(d)), vac
