@@ -70,3 +70,41 @@ def cu_vacancy(size: int = 2):
     del atoms[0]
     d = np.linalg.norm(atoms.positions - vac, axis=1)
     return atoms, int(np.argmin(d)), vac
+
+
+class Tether(Calculator):
+    """Every atom tied by a spring (2 eV/A^2) to where it was in the first structure evaluated.
+
+    A hop's final end point (moving ion displaced to site j) relaxes back to site i under it:
+    the end point leaves its site.
+    """
+
+    implemented_properties = ("energy", "forces")
+
+    def __init__(self, k=2.0):
+        super().__init__()
+        self.k = k
+        self.anchor = None
+
+    def calculate(self, atoms=None, properties=("energy",), system_changes=all_changes):
+        super().calculate(atoms, properties, system_changes)
+        pos = self.atoms.get_positions()
+        if self.anchor is None:
+            self.anchor = pos.copy()
+        d = pos - self.anchor
+        self.results = {"energy": 0.5 * self.k * float((d ** 2).sum()), "forces": -self.k * d}
+
+
+def tether() -> Tether:
+    return Tether()
+
+
+def nzsp_structure(tmp_dir):
+    """An ordered NZSP configuration from the builder (80 atoms, seed 0)."""
+    from nasicon_sim.cli.main import main
+    from nasicon_sim.io.read import read_structure
+
+    out = tmp_dir / "nzsp"
+    if not (out / "conf_000.cif").is_file():
+        assert main(["build", "Na3Zr2Si2PO12", "-n", "1", "--seed", "0", "-o", str(out)]) == 0
+    return read_structure(out / "conf_000.cif"), out / "conf_000.cif"
