@@ -108,3 +108,40 @@ def nzsp_structure(tmp_dir):
     if not (out / "conf_000.cif").is_file():
         assert main(["build", "Na3Zr2Si2PO12", "-n", "1", "--seed", "0", "-o", str(out)]) == 0
     return read_structure(out / "conf_000.cif"), out / "conf_000.cif"
+
+
+def write_vasprun(path, atoms, energy_eV: float, forces=None) -> None:
+    """A minimal vasprun.xml of one ionic step (what ASE's ``vasp-xml`` reader needs).
+
+    Neither ASE nor pymatgen writes vasprun.xml, so the tests make this synthetic one from the
+    images: species, cell and fractional positions of ``atoms``, the energy and the forces.
+    """
+    import numpy as np
+
+    def varray(name, rows):
+        body = "".join(f"   <v> {' '.join(f'{x:.10f}' for x in r)} </v>\n" for r in rows)
+        return f'  <varray name="{name}">\n{body}  </varray>\n'
+
+    frac = atoms.get_scaled_positions(wrap=False)
+    cell = atoms.cell.array
+    forces = np.zeros((len(atoms), 3)) if forces is None else forces
+    species = "".join(f"    <rc><c>{s}</c><c>1</c></rc>\n" for s in atoms.get_chemical_symbols())
+    crystal = "  <crystal>\n" + varray("basis", cell) + "  </crystal>\n"
+    text = (
+        '<?xml version="1.0" encoding="ISO-8859-1"?>\n<modeling>\n'
+        '<kpoints>\n' + varray("kpointlist", [[0, 0, 0]]) + varray("weights", [[1.0]])
+        + '</kpoints>\n<parameters>\n</parameters>\n'
+        f'<atominfo>\n <atoms> {len(atoms)} </atoms>\n <array name="atoms">\n  <set>\n'
+        f'{species}  </set>\n </array>\n</atominfo>\n'
+        '<structure name="initialpos">\n' + crystal + varray("positions", frac)
+        + '</structure>\n<calculation>\n'
+        '<scstep>\n <energy>\n'
+        f'  <i name="e_fr_energy"> {energy_eV:.8f} </i>\n'
+        f'  <i name="e_0_energy"> {energy_eV:.8f} </i>\n </energy>\n</scstep>\n'
+        '<structure>\n' + crystal + varray("positions", frac) + '</structure>\n'
+        + varray("forces", forces)
+        + f' <energy>\n  <i name="e_fr_energy"> {energy_eV:.8f} </i>\n'
+        f'  <i name="e_0_energy"> {energy_eV:.8f} </i>\n </energy>\n'
+        '</calculation>\n</modeling>\n')
+    with open(path, "w") as handle:
+        handle.write(text)
