@@ -20,6 +20,8 @@ status                 ``converged`` / ``not-converged``
 source                 structure the hop was computed in (file or formula)
 calculator             e.g. ``chgnet 0.4.2 (model 0.3.0) on cpu`` or ``vasp``
 settings               NEB settings as compact JSON
+hop_id                 ``<source>#<site i>-<site j>``: the computed hop a row comes from (its two
+                       directions share it; cross-validation leaves them out together)
 =====================  ==========================================================================
 
 The JSON adds ``nasicon_sim_barrier_table`` (version), ``created`` (UTC), ``nasicon_sim``
@@ -56,7 +58,7 @@ TABLE_VERSION = 1
 COLUMNS: tuple[str, ...] = (
     "hop_type", "from_label", "to_label", "env_key", "barrier_eV", "reverse_barrier_eV",
     "delta_E_eV", "kra_eV", "bvse_barrier_eV", "bvse_kra_eV", "converged", "status", "source",
-    "calculator", "settings",
+    "calculator", "settings", "hop_id",
 )
 _FLOATS = ("barrier_eV", "reverse_barrier_eV", "delta_E_eV", "kra_eV", "bvse_barrier_eV",
            "bvse_kra_eV")
@@ -101,7 +103,7 @@ def rows_of(results: Iterable, include_unconverged: bool = False) -> tuple[list[
                                       else hop.bvse_barrier_backward_eV),
                 "bvse_kra_eV": _r(hop.bvse_kra_eV), "converged": bool(r.converged),
                 "status": r.status, "source": r.source, "calculator": r.calculator,
-                "settings": settings, "_hop": f"{r.source}#{hop.site_i}-{hop.site_j}",
+                "settings": settings, "hop_id": f"{r.source}#{hop.site_i}-{hop.site_j}",
             })
     return rows, skipped
 
@@ -127,8 +129,7 @@ class BarrierTable:
     def as_dict(self) -> dict[str, Any]:
         return {"nasicon_sim_barrier_table": TABLE_VERSION, "created": self.created,
                 "nasicon_sim": self.package_version, "columns": list(COLUMNS),
-                "rows": [{k: r[k] for k in COLUMNS} | {"hop": r.get("_hop", "")}
-                         for r in self.rows],
+                "rows": [{k: r[k] for k in COLUMNS} for r in self.rows],
                 "skipped": list(self.skipped)}
 
     def csv_text(self) -> str:
@@ -192,7 +193,6 @@ class BarrierTable:
                 if not math.isfinite(row[k]):
                     raise DataError(f"{path}: row {n}: {k} is not finite")
             row["converged"] = str(row["converged"]).lower() in ("true", "1")
-            row.setdefault("_hop", row.get("hop") or f"row{n}")
             rows.append(row)
         return cls(rows=tuple(rows), skipped=meta[0], created=meta[1], package_version=meta[2])
 
@@ -285,7 +285,7 @@ def fit_model(table: BarrierTable | Sequence[dict], min_hops: int = 3) -> Barrie
     for r in rows:
         exact.setdefault(r["hop_type"], []).append(float(r["barrier_eV"]))
     means = {k: float(np.mean(v)) for k, v in exact.items()}
-    hops = sorted({r["_hop"] for r in rows})
+    hops = sorted({r["hop_id"] for r in rows})
     out = BarrierModel(exact=means, n_hops=len(hops), n_rows=len(rows))
     x = np.array([r["bvse_barrier_eV"] for r in rows], dtype=float)
     y = np.array([r["barrier_eV"] for r in rows], dtype=float)
@@ -293,7 +293,7 @@ def fit_model(table: BarrierTable | Sequence[dict], min_hops: int = 3) -> Barrie
         return out
     a, b = _fit(x, y)
     fit_rmse = float(np.sqrt(np.mean((a + b * x - y) ** 2)))
-    group = np.array([hops.index(r["_hop"]) for r in rows])
+    group = np.array([hops.index(r["hop_id"]) for r in rows])
     errors = []
     for g in range(len(hops)):
         train = group != g
