@@ -295,7 +295,9 @@ def interpolate_band(initial: Atoms, final: Atoms, n_images: int, mover: int | N
             pos = p0 + (p1 - p0) * (s / l1) if s <= l1 else p1 + (p2 - p1) * ((s - l1) / l2)
             image.positions[mover] = pos
     if idpp:
-        _quiet(idpp_interpolate, images, traj=None, log=None, mic=False, fmax=0.1, steps=200)
+        with warnings.catch_warnings():  # ASE's idpp makes an NEB without naming its method
+            warnings.filterwarnings("ignore", message="The default method has changed")
+            _quiet(idpp_interpolate, images, traj=None, log=None, mic=False, fmax=0.1, steps=200)
     for image in images:
         image.calc = None
     return images
