@@ -122,7 +122,9 @@ def compute_hop(structure: Structure, hop: Hop, settings: NEBSettings | None = N
                      f"{fmax:.3f} eV/A{'' if conv else ' (NOT converged)'}")
         logger.info("%s: %s", hop.tag, notes[-1])
         try:
-            check_sites(atoms, out, ends.mover, site, which, mobile)
+            cands = None if candidates_frac is None else \
+                np.asarray(candidates_frac, float).reshape(-1, 3) @ atoms.cell.array
+            check_sites(atoms, out, ends.mover, site, which, mobile, candidates_cart_A=cands)
         except EndPointError as exc:
             logger.warning("%s: %s", hop.tag, exc)
             return NEBResult(hop=hop, status="end-point-left-site", mover=ends.mover,

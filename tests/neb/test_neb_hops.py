@@ -108,3 +108,28 @@ def test_end_point_leaving_its_site_is_a_result_not_a_crash(nzsp):
     assert "final end point is not stable" in r.message
     d = r.as_dict()
     assert d["barrier_forward_eV"] is None and d["labels"] == list(hop.labels)
+
+
+def test_an_ion_off_centre_but_on_its_site_is_not_a_hop(nzsp):
+    structure, _, bvse, ref = nzsp
+    hop = find_hops(bvse.network, structure, ref)[0]
+    cands = candidate_sites(bvse, ref, structure.lattice.matrix) @ structure.lattice.matrix
+    ends = make_end_points(structure, hop, cands @ np.linalg.inv(structure.lattice.matrix))
+    after = ends.final.copy()
+    after.positions[ends.mover] = ends.end_cart_A + np.array([0.0, 0.0, 1.2])
+    # 1.2 A off centre: a hop without candidates, on its site when no other site is nearer
+    with pytest.raises(EndPointError, match="1.20 A away from its site"):
+        check_sites(ends.final, after, ends.mover, ends.end_cart_A, "final")
+    from ase.geometry import find_mic
+
+    d, _ = find_mic(cands - after.positions[ends.mover], structure.lattice.matrix, pbc=True)
+    dist = np.linalg.norm(d, axis=1)
+    own = np.linalg.norm(find_mic(cands - ends.end_cart_A, structure.lattice.matrix,
+                                  pbc=True)[0], axis=1) < 0.5
+    if not np.any(dist[~own] < 1.2):
+        check_sites(ends.final, after, ends.mover, ends.end_cart_A, "final",
+                    candidates_cart_A=cands)
+    after.positions[ends.mover] = ends.start_cart_A  # back on site i: nearer another site
+    with pytest.raises(EndPointError, match="nearer another site|away from its site"):
+        check_sites(ends.final, after, ends.mover, ends.end_cart_A, "final",
+                    candidates_cart_A=cands)
