@@ -24,7 +24,7 @@ def test_batched_and_image_by_image_chgnet_give_the_same_barrier():
     )
     from nasicon_sim.neb.workflow import calculator_for
 
-    settings = NEBSettings(n_images=3, fmax_eV_A=0.05, steps=100, threads=1)
+    settings = NEBSettings(n_images=3, fmax_eV_A=0.1, steps=40, threads=1)
     calc = calculator_for(settings)
     assert batch_evaluator(calc) is not None
     atoms = bulk("NaCl", "rocksalt", a=5.64, cubic=True)
@@ -35,8 +35,8 @@ def test_batched_and_image_by_image_chgnet_give_the_same_barrier():
                        else 1e9 for i in range(len(atoms))]))
     final = atoms.copy()
     final.positions[k] = vac
-    ini, e0, *_ = relax_atoms(atoms, calc, 0.05, 200)
-    fin, e1, *_ = relax_atoms(final, calc, 0.05, 200)
+    ini, e0, *_ = relax_atoms(atoms, calc, 0.1, 60)
+    fin, e1, *_ = relax_atoms(final, calc, 0.1, 60)
     images = interpolate_band(ini, fin, 3, idpp=True)
     e_b, f_b = evaluate_images(images[1:-1], calc, batch=True)
     e_s, f_s = evaluate_images(images[1:-1], calc, batch=False)
