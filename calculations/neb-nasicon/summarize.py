@@ -24,15 +24,36 @@ def _f(x):
     return "-" if x is None else f"{x:.3f}"
 
 
+def _current_hops(key: str) -> dict:
+    """The hops of the relaxed cell as this version labels them (interstitial minima starred),
+    by (site i, site j): results made by an earlier version get today's labels and keys."""
+    from nasicon_sim.bvse import BVSESettings
+    from nasicon_sim.io.read import read_structure
+    from nasicon_sim.neb import hop_between, network_of
+
+    s = read_structure(HERE / "relaxed" / f"{key}.cif")
+    bvse, ref = network_of(s, BVSESettings(spacing_A=0.2))
+    out = {}
+    for k in range(len(bvse.network.links)):
+        h = hop_between(bvse.network, s, f"link:{k}", ref)
+        out.setdefault((h.site_i, h.site_j, h.translation), h)
+        r = h.reversed()
+        out.setdefault((r.site_i, r.site_j, r.translation), r)
+    return out
+
+
 def main() -> None:
     results, rows = [], []
     for key, name in CELLS.items():
-        for path in sorted((HERE / key).glob("hop_*.json")):
+        hops = _current_hops(key)
+        for path in sorted(HERE.glob(f"{key}*/hop_*.json")):
             r = read_result(path)
-            r = replace(r, source=f"{key}/relaxed")
+            h = hops[(r.hop.site_i, r.hop.site_j, r.hop.translation)]
+            assert abs(h.bvse_saddle_eV - r.hop.bvse_saddle_eV) < 1e-9, path
+            r = replace(r, source=f"{key}/relaxed", hop=replace(h, bottleneck_of=r.hop.bottleneck_of))
             results.append(r)
             d = r.as_dict()
-            rows.append({"cell": name, "file": f"{key}/{path.name}", "labels": d["labels"],
+            rows.append({"cell": name, "file": str(path.relative_to(HERE)), "labels": d["labels"],
                          "env_key": r.hop.env_key, "status": d["status"],
                          "neb_forward_eV": d["barrier_forward_eV"],
                          "neb_backward_eV": d["barrier_backward_eV"], "neb_kra_eV": d["kra_eV"],

@@ -4,7 +4,9 @@ A hop is a link of :class:`nasicon_sim.network.MigrationNetwork` (site i -> imag
 with:
 
 * its **labels**, the parent-site labels of the two ends (``Na1``, ``Na2``...; the builder's
-  ``parent_label``);
+  ``parent_label``); a landscape minimum farther than 1 A from every parent site (an
+  interstitial minimum, e.g. in a relaxed cell) carries the nearest label with a ``*``
+  (``Na1*``), so its hops never share a hop type with hops between real sites;
 * its **local environment key**: the framework cations within ``env_radius_A`` (default
   4.0 A) of the BVSE saddle, split into octahedral M and tetrahedral T cations, e.g.
   ``M:Zr2|T:P1Si2`` (the builder's ``sublattice`` property when present, else T = Si, P, S,
@@ -204,8 +206,9 @@ def hop_from_link(link: Link, index: int, network: MigrationNetwork, structure: 
                   env_radius_A: float = ENV_RADIUS_A) -> Hop:
     """A :class:`Hop` for a network link (walked from ``site_a`` to ``site_b``)."""
     lattice = structure.lattice.matrix
-    labels = tuple(lab if lab is not None else f"site{s}"
-                   for lab, s in zip(link.labels, (link.site_a, link.site_b)))
+    labels = tuple(
+        (f"site{s}" if lab is None else lab) + ("*" if network.sites[s].interstitial else "")
+        for lab, s in zip(link.labels, (link.site_a, link.site_b)))
     bott = tuple(p.dimension for p in network.paths
                  if (p.bottleneck.site_a, p.bottleneck.site_b, p.bottleneck.translation)
                  == (link.site_a, link.site_b, link.translation)
@@ -234,7 +237,8 @@ def find_hops(network: MigrationNetwork, structure: Structure,
     One hop per undirected type (sorted label pair + environment key), represented by its
     lowest-saddle link, walked from the lower-energy end. Order: the bottlenecks of the
     1D, 2D, 3D percolating paths, then one hop per label pair not yet listed, then the rest,
-    each group by saddle energy.
+    each group by saddle energy; within each group hops between parent sites come before hops
+    touching an interstitial minimum (label ending in ``*``).
 
     Parameters
     ----------
@@ -274,7 +278,10 @@ def find_hops(network: MigrationNetwork, structure: Structure,
             second.append(h)
             seen_pairs.add(pair)
     rest = [h for h in hops if h not in first and h not in second]
-    ordered = first + second + rest
+    def regular_first(group: list[Hop]) -> list[Hop]:
+        return sorted(group, key=lambda h: any(lab.endswith("*") for lab in h.labels))
+
+    ordered = regular_first(first) + regular_first(second) + regular_first(rest)
     return ordered if max_hops is None else ordered[:max_hops]
 
 

@@ -22,8 +22,10 @@ def test_hops_are_distinct_types_bottlenecks_first(nzsp):
     assert len(types) == len(set(types))
     n_bott = sum(bool(h.bottleneck_of) for h in hops)
     assert n_bott >= 1 and all(h.bottleneck_of for h in hops[:n_bott])
-    dims = [min(h.bottleneck_of) for h in hops[:n_bott]]
-    assert dims == sorted(dims)
+    for starred in (False, True):  # by dimension, hops between parent sites first
+        dims = [min(h.bottleneck_of) for h in hops[:n_bott]
+                if any(lab.endswith("*") for lab in h.labels) == starred]
+        assert dims == sorted(dims)
     for h in hops:  # walked from the deeper site, BVSE KRA between the two barriers
         assert h.bvse_barrier_forward_eV >= h.bvse_barrier_backward_eV
         assert h.bvse_barrier_backward_eV <= h.bvse_kra_eV <= h.bvse_barrier_forward_eV
@@ -133,3 +135,22 @@ def test_an_ion_off_centre_but_on_its_site_is_not_a_hop(nzsp):
     with pytest.raises(EndPointError, match="nearer another site|away from its site"):
         check_sites(ends.final, after, ends.mover, ends.end_cart_A, "final",
                     candidates_cart_A=cands)
+
+
+def test_interstitial_minima_are_starred_and_come_last_in_their_group(nzsp):
+    from dataclasses import replace
+
+    structure, _, bvse, ref = nzsp
+    net = bvse.network
+    k = net.links[0].site_a
+    sites = tuple(replace(s, interstitial=(s.index == k)) for s in net.sites)
+    starred = replace(net, sites=sites)
+    hops = find_hops(starred, structure, ref)
+    assert any(lab.endswith("*") for h in hops for lab in h.labels)
+    for h in hops:
+        for lab, s in zip(h.labels, (h.site_i, h.site_j)):
+            assert lab.endswith("*") == (s == k)
+    groups = [bool(h.bottleneck_of) for h in hops]
+    n_bott = sum(groups)
+    bott = [any(lab.endswith("*") for lab in h.labels) for h in hops[:n_bott]]
+    assert bott == sorted(bott)
