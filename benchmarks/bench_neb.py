@@ -21,6 +21,8 @@ follow the same trajectory, so the barriers must agree to float precision).
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import json
 import os
 import platform
@@ -42,7 +44,8 @@ def _band(n_images: int):
     from nasicon_sim.neb.workflow import candidate_sites
 
     tmp = Path(tempfile.mkdtemp())
-    main(["build", "Na3Zr2Si2PO12", "-n", "1", "--seed", "0", "-o", str(tmp)])
+    with contextlib.redirect_stdout(io.StringIO()):
+        main(["build", "Na3Zr2Si2PO12", "-n", "1", "--seed", "0", "-o", str(tmp)])
     s = read_structure(tmp / "conf_000.cif")
     bvse, ref = network_of(s, BVSESettings(spacing_A=0.2))
     hop = find_hops(bvse.network, s, ref)[0]
