@@ -18,3 +18,11 @@ for c in nzsp me1; do
   $NS neb relaxed/$c.cif --max-hops ${MAX_HOPS:-3} --images 3 --fmax 0.1 --steps 200 \
     --relax-steps 300 --threads 1 --resume -o $c || true
 done
+# NZSP's auto list has one Na1-Na3 hop between parent sites only after its interstitial ones:
+# name two Na1-Na3 links explicitly (site indices of the relaxed cell's network).
+for spec in "3,11 nzsp-na1na3" "link:16 nzsp-na1na3-b"; do
+  set -- $spec
+  $NS neb relaxed/nzsp.cif --hop $1 --images 3 --fmax 0.1 --steps 200 --relax-steps 300 \
+    --threads 1 --resume -o $2 || true
+done
+PYTHONPATH="${PYTHONPATH:-../..}" ${PYTHON:-python} summarize.py
