@@ -54,7 +54,9 @@ def main() -> None:
             results.append(r)
             d = r.as_dict()
             rows.append({"cell": name, "file": str(path.relative_to(HERE)), "labels": d["labels"],
-                         "env_key": r.hop.env_key, "status": d["status"],
+                         "env_key": r.hop.env_key,
+                         "status": d["status"] + ("" if d["barrier_forward_eV"] is None
+                                                  or r.has_saddle else ", no saddle"),
                          "neb_forward_eV": d["barrier_forward_eV"],
                          "neb_backward_eV": d["barrier_backward_eV"], "neb_kra_eV": d["kra_eV"],
                          "bvse_forward_eV": d["bvse_barrier_forward_eV"],

@@ -102,6 +102,15 @@ class NEBResult:
         return float(max(self.energies_eV) - self.energies_eV[-1]) if self.energies_eV else None
 
     @property
+    def has_saddle(self) -> bool:
+        """Whether the highest image lies between the end points (a band whose highest image
+        is an end point found no barrier: the other end point is not a minimum of the path)."""
+        if len(self.energies_eV) < 3:
+            return False
+        top = int(np.argmax(self.energies_eV))
+        return 0 < top < len(self.energies_eV) - 1
+
+    @property
     def kra_eV(self) -> float | None:
         """Kinetically resolved activation barrier: mean of both directions, eV."""
         f, b = self.barrier_forward_eV, self.barrier_backward_eV
@@ -118,6 +127,7 @@ class NEBResult:
             "barrier_forward_eV": _r(self.barrier_forward_eV),
             "barrier_backward_eV": _r(self.barrier_backward_eV),
             "kra_eV": _r(self.kra_eV),
+            "has_saddle": self.has_saddle,
             "initial_energy_eV": _r(self.initial_energy_eV),
             "final_energy_eV": _r(self.final_energy_eV),
             "bvse_kra_eV": _r(self.hop.bvse_kra_eV),

@@ -25,8 +25,9 @@ hop_id                 ``<source>#<site i>-<site j>``: the computed hop a row co
 =====================  ==========================================================================
 
 The JSON adds ``nasicon_sim_barrier_table`` (version), ``created`` (UTC), ``nasicon_sim``
-(package version) and ``skipped`` (hops without a barrier, e.g. an end point that left its
-site, with the reason).
+(package version) and ``skipped`` (hops without a barrier, with the reason: an end point that
+left its site, a band that did not converge, or a band whose highest image is an end point,
+i.e. no saddle between the end points).
 
 **Model** (:class:`BarrierModel`): the barrier of a hop direction is (1) the mean
 ``barrier_eV`` of the table rows of the same ``hop_type`` (exact lookup); else (2) a linear
@@ -83,10 +84,15 @@ def rows_of(results: Iterable, include_unconverged: bool = False) -> tuple[list[
     """
     rows, skipped = [], []
     for r in results:
-        if r.barrier_forward_eV is None or (not r.converged and not include_unconverged):
+        no_saddle = r.barrier_forward_eV is not None and not r.has_saddle
+        if r.barrier_forward_eV is None or no_saddle or (not r.converged
+                                                         and not include_unconverged):
+            reason = r.message or r.status
+            if no_saddle:
+                reason = ("the highest image is an end point: no saddle between the end points "
+                          "(an end point is not a minimum of the path)")
             skipped.append({"hop_type": r.hop.hop_type, "sites": [r.hop.site_i, r.hop.site_j],
-                            "status": r.status, "source": r.source,
-                            "reason": r.message or r.status})
+                            "status": r.status, "source": r.source, "reason": reason})
             continue
         hop = r.hop
         settings = json.dumps(r.settings, sort_keys=True, separators=(",", ":"))

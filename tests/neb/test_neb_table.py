@@ -105,3 +105,13 @@ def test_bad_tables(tmp_path):
     q.write_text('{"rows": []}')
     with pytest.raises(DataError, match="not a barrier table"):
         BarrierTable.read(q)
+
+
+def test_a_band_without_an_interior_maximum_makes_no_row():
+    r = _results()[0]
+    flat = replace(r, energies_eV=(-600.0, -600.1, -599.95))  # highest image = final state
+    assert not flat.has_saddle and flat.barrier_backward_eV == 0.0
+    table = BarrierTable.from_results([flat, r])
+    assert len(table.rows) == 2 and len(table.skipped) == 1
+    assert "no saddle" in table.skipped[0]["reason"]
+    assert flat.as_dict()["has_saddle"] is False and r.as_dict()["has_saddle"] is True
