@@ -25,4 +25,7 @@ for spec in "3,11 nzsp-na1na3" "link:16 nzsp-na1na3-b"; do
   $NS neb relaxed/nzsp.cif --hop $1 --images 3 --fmax 0.1 --steps 200 --relax-steps 300 \
     --threads 1 --resume -o $2 || true
 done
+# one more ME1 Na1-Na3 link, in a Lu-rich environment (M:Lu2Ti1)
+$NS neb relaxed/me1.cif --hop 0,4 --images 3 --fmax 0.1 --steps 200 --relax-steps 300 \
+  --threads 1 --resume -o me1-na1na3-lu || true
 PYTHONPATH="${PYTHONPATH:-../..}" ${PYTHON:-python} summarize.py
