@@ -76,7 +76,8 @@ def main() -> None:
              "BVSE forward / backward (eV) | BVSE KRA (eV) | status |",
              "|---|---|---|---|---|---|---|---|"]
     for r in rows:
-        lines.append(f"| {r['cell'].split()[0]} | {'-'.join(r['labels'])} | `{r['env_key']}` | "
+        env = r["env_key"].replace("|", "\\|")  # a table cell: escape the key's bar
+        lines.append(f"| {r['cell'].split()[0]} | {'-'.join(r['labels'])} | `{env}` | "
                      f"{_f(r['neb_forward_eV'])} / {_f(r['neb_backward_eV'])} | "
                      f"{_f(r['neb_kra_eV'])} | {_f(r['bvse_forward_eV'])} / "
                      f"{_f(r['bvse_backward_eV'])} | {_f(r['bvse_kra_eV'])} | {r['status']} |")
