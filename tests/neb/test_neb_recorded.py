@@ -40,3 +40,17 @@ def test_summary_matches_the_hop_files():
         assert row["bvse_forward_eV"] == pytest.approx(r.hop.bvse_barrier_forward_eV, abs=1e-6)
     model = json.loads((CALC / "barrier_model.json").read_text())
     assert model == summary["model"]
+
+
+def test_guide_quotes_the_benchmark_runs():
+    guide = GUIDE.read_text()
+    runs = [json.loads((ROOT / "benchmarks" / "results" / name).read_text())
+            for name in ("bench_neb.json", "bench_neb_run2.json")]
+    for key, label in (("ours_s_per_force_call", "ours, one CHGNet batch per step"),
+                       ("ase_s_per_force_call", "ASE, image by image"),
+                       ("ratio_ase_over_ours", "ratio ASE / ours")):
+        row = next(line for line in guide.splitlines() if line.startswith(f"| {label}"))
+        cells = [c.strip() for c in row.strip("|").split("|")][1:]
+        assert cells == [f"{r[key]:.2f}" for r in runs]
+    for r in runs:
+        assert r["barrier_difference_eV"] < 1e-3
