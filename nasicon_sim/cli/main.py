@@ -21,7 +21,7 @@ from nasicon_sim.errors import NasiconSimError
 #: Subcommand modules, in the order ``--help`` lists them.
 SUBCOMMANDS: tuple[str, ...] = (
     "describe", "build", "bvse", "relax", "dft-inputs", "distortion", "data", "ml", "screen",
-    "run", "kmc",
+    "run", "kmc", "neb",
 )
 
 
