@@ -91,3 +91,11 @@ def test_max_hops_validated(nzsp, tmp_path, capsys, bad):
     _, cif, _, _ = nzsp
     assert main(["neb", str(cif), *bad, "-o", str(tmp_path / "o")]) == 2
     assert "--max-hops" in _err(capsys)
+
+
+def test_images_are_batched_by_default_only_on_cuda():
+    from nasicon_sim.cli.neb import _batch
+
+    assert _batch(None, None) is False and _batch(None, "cpu") is False
+    assert _batch(None, "cuda") is True and _batch(None, "cuda:1") is True
+    assert _batch(True, "cpu") is True and _batch(False, "cuda") is False
