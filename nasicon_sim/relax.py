@@ -693,7 +693,8 @@ def _slot_class():
 
         def calculate(self, atoms=None, properties=None, system_changes=all_changes):
             super().calculate(atoms, properties, system_changes)
-            (out,), _ = self.evaluator([self.atoms])
+            # the member's own Atoms (stateful calculators may key on the object)
+            (out,), _ = self.evaluator([atoms if atoms is not None else self.atoms])
             if isinstance(out, Exception):
                 raise out
             self.results = dict(out)
@@ -787,8 +788,12 @@ def relax_batch(
             f"the calculator {type(calc).__name__} gives no stress: it cannot relax the cell "
             "(relax positions only)")
     description = _describe_calculator(calc, settings.calculator)
-    evaluator = _Evaluator(calc, with_stress=settings.cell or "stress" in getattr(
-        calc, "implemented_properties", ()))
+    with_stress = settings.cell or "stress" in getattr(calc, "implemented_properties", ())
+    evaluator = _Evaluator(calc, with_stress=with_stress)
+    batched = evaluator.chgnet
+    # other calculators are called once per member anyway; built from a spec, every member
+    # gets its own instance (ASE calculators may keep state about the structure they saw)
+    per_member = not batched and calculator is None
     slot_class = _slot_class()
     results: list[RelaxResult | None] = [None] * n
     errors: list[str | None] = [None] * n
@@ -821,7 +826,10 @@ def relax_batch(
                 while queue and len(active) < batch_size:
                     i = queue.popleft()
                     atoms = atoms_all[i]
-                    slot = slot_class(evaluator)
+                    own = evaluator if not per_member else _Evaluator(
+                        calc if not active and i == 0 else
+                        calculator_from_spec(settings.calculator, settings.device), with_stress)
+                    slot = slot_class(own)
                     atoms.calc = slot
                     target = FrechetCellFilter(atoms) if settings.cell else atoms
                     opt = make_optimizer(settings.optimizer, target)
@@ -835,10 +843,13 @@ def relax_batch(
                                    "energies": [], "fmaxes": [], "traj": traj,
                                    "traj_path": path, "t0": time.perf_counter()})
                 pending = [m for m in active if m["slot"].needs(m["atoms"])]
-                if pending:
+                if pending and batched:
                     outs, singles = evaluator([m["atoms"] for m in pending])
                     n_batched += 1
                     n_single += singles
+                elif pending:
+                    outs = [m["slot"].evaluator([m["atoms"]])[0][0] for m in pending]
+                    n_single += len(pending)
                     for m, out in zip(pending, outs):
                         if isinstance(out, Exception):
                             m["error"] = f"{type(out).__name__}: {out}"

@@ -186,6 +186,17 @@ class ResultsStore:
         data = {"result": json.loads(canonical_json(result)), **dict(extra_data or {})}
         return int(self._db.write(atoms, key_value_pairs=pairs, data=data))
 
+    def rekey(self, old: str, new: str) -> bool:
+        """Store the row of task ``old`` under the key ``new`` (nothing recomputed).
+
+        Returns False (and changes nothing) when ``old`` is absent or ``new`` is present.
+        """
+        rows = list(self._db.select(task_hash=old, limit=1))
+        if not rows or new in self:
+            return False
+        self._db.update(rows[0].id, task_hash=new)
+        return True
+
     def rows(self, **selection: Any) -> Iterator[dict[str, Any]]:
         """Stored results matching key-value pairs (e.g. ``study="zuo2026"``), as dicts.
 
