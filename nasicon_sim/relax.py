@@ -633,6 +633,7 @@ class _Evaluator:
         return out
 
     def _chgnet(self, atoms_list: list[Atoms]) -> list[dict[str, Any]]:
+        from ase.stress import full_3x3_to_voigt_6_stress
         from pymatgen.io.ase import AseAtomsAdaptor
 
         calc = self.calc
@@ -647,7 +648,8 @@ class _Evaluator:
             energy = float(np.asarray(p["e"]) * factor)
             out.append({"energy": energy, "free_energy": energy,
                         "forces": np.array(p["f"], dtype=float),
-                        "stress": np.array(p["s"], dtype=float) * calc.stress_weight})
+                        "stress": full_3x3_to_voigt_6_stress(
+                            np.array(p["s"], dtype=float) * calc.stress_weight)})
         return out
 
     def __call__(self, atoms_list: list[Atoms]) -> tuple[list[dict[str, Any] | Exception], int]:
