@@ -134,7 +134,7 @@ class RelaxSpec:
     fmax_eV_A: float = 0.05
     steps: int = 500
     cell: bool = False
-    optimizer: str = "FIRE"
+    optimizer: str = "LBFGS"  # nasicon_sim.relax.DEFAULT_OPTIMIZER (the measured best)
     batch_size: int = 1
 
 

@@ -55,7 +55,7 @@ def test_batched_workers_store_the_one_by_one_rows(tmp_path):
 
 
 def test_fire_rows_stored_under_the_old_key_are_rekeyed_not_recomputed(tmp_path):
-    study = _study(tmp_path, "fire", SPRINGS, n=1)  # optimizer defaults to FIRE
+    study = _study(tmp_path, "fire", SPRINGS + 'optimizer = "FIRE"\n', n=1)
     comp = study.compositions[0]
     out = tmp_path / "out"
     first = run_study(study, out, workers=1, progress=False, report=False)
@@ -74,6 +74,12 @@ def test_fire_rows_stored_under_the_old_key_are_rekeyed_not_recomputed(tmp_path)
     assert task_keys(bfgs, bfgs.compositions[0]) != [key]
     assert store.rekey(key, legacy)
     assert migrate_legacy_relax_keys(store, bfgs, bfgs.compositions[0]) == 0
+
+
+def test_the_study_default_optimizer_is_the_relax_default(tmp_path):
+    from nasicon_sim.relax import DEFAULT_OPTIMIZER
+
+    assert _study(tmp_path, "d", SPRINGS).relax.optimizer == DEFAULT_OPTIMIZER == "LBFGS"
 
 
 def test_unrelaxed_keys_do_not_change(tmp_path):
@@ -101,7 +107,7 @@ def test_an_interrupted_batch_keeps_its_finished_relaxations(tmp_path):
 
     from nasicon_sim.runner import ConfigTask, _build, _reference, run_configuration_batch
 
-    study = _study(tmp_path, "cache", SPRINGS, n=2)
+    study = _study(tmp_path, "cache", SPRINGS + "batch_size = 2\n", n=2)
     comp = study.compositions[0]
     ensemble = _build(study, comp)
     keys = task_keys(study, comp)
