@@ -131,3 +131,16 @@ def test_an_interrupted_batch_keeps_its_finished_relaxations(tmp_path):
     assert second[1]["relaxation"]["n_steps"] == first[1]["relaxation"]["n_steps"]
     s0 = Structure.from_dict(second[0]["relaxed_structure"])
     assert np.allclose(s0.cart_coords, Structure.from_dict(first[0]["relaxed_structure"]).cart_coords)
+
+
+def test_the_successor_protocol_of_the_relaxed_study_loads():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1] / "calculations" / "zuo2026-relaxed"
+    recorded = load_study(root)
+    successor = load_study(root / "protocol-LBFGS-fmax0.05.toml")
+    assert recorded.relax.optimizer == "FIRE"  # what its stored rows were relaxed by
+    assert successor.ensemble.n_configurations >= 8 and successor.relax.optimizer == "LBFGS"
+    assert [c.formula for c in successor.compositions] == \
+        [c.formula for c in recorded.compositions]
+    assert successor.bvse == recorded.bvse
