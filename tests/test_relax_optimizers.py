@@ -57,20 +57,21 @@ def test_every_optimizer_reaches_the_lj_tetrahedron(optimizer):
     assert r.n_calls >= r.n_steps + 1
 
 
-def _perturbed_cu(k: int) -> Structure:
+def _perturbed_cu(k: int, cells: tuple[int, int, int] = (2, 2, 2)) -> Structure:
     s = Structure(Lattice.cubic(3.70), ["Cu"] * 4,
                   [[0, 0, 0], [0.5, 0.5, 0], [0.5, 0, 0.5], [0, 0.5, 0.5]])
-    s.make_supercell(2)
+    s.make_supercell(cells)
     rng = np.random.default_rng(k)
     return Structure(s.lattice, s.species,
                      s.cart_coords + rng.normal(scale=0.04 + 0.02 * k, size=(len(s), 3)),
                      coords_are_cartesian=True)
 
 
-@pytest.mark.parametrize("optimizer", OPTIMIZERS)
+@pytest.mark.parametrize("optimizer", [
+    pytest.param(o, marks=pytest.mark.slow) if o == "PreconFIRE" else o for o in OPTIMIZERS])
 def test_batch_relaxation_gives_the_one_by_one_structures(optimizer):
-    structures = [_perturbed_cu(k) for k in range(4)]
-    settings = RelaxSettings("ase.calculators.emt:EMT", fmax_eV_A=0.01, steps=400, cell=True,
+    structures = [_perturbed_cu(k, (2, 1, 1)) for k in range(4)]  # 8 atoms each
+    settings = RelaxSettings("ase.calculators.emt:EMT", fmax_eV_A=0.02, steps=400, cell=True,
                              optimizer=optimizer)
     one = [relax_structure(s, settings) for s in structures]
     batch = relax_batch(structures, settings, batch_size=3)  # the 4th waits for a free place
