@@ -640,7 +640,10 @@ class _Evaluator:
 
         calc = self.calc
         model = calc.model
-        graphs = [model.graph_converter(AseAtomsAdaptor.get_structure(a)) for a in atoms_list]
+        # a copy without calculator: pymatgen's adaptor reads the energy of an Atoms that has
+        # one, which would make the member's batch slot evaluate it alone first
+        graphs = [model.graph_converter(AseAtomsAdaptor.get_structure(a.copy()))
+                  for a in atoms_list]
         preds = model.predict_graph(graphs, task="efs", batch_size=len(graphs))
         if isinstance(preds, dict):
             preds = [preds]
@@ -854,13 +857,13 @@ def relax_batch(
                 elif pending:
                     outs = [m["slot"].evaluator([m["atoms"]])[0][0] for m in pending]
                     n_single += len(pending)
-                    for m, out in zip(pending, outs):
-                        if isinstance(out, Exception):
-                            m["error"] = f"{type(out).__name__}: {out}"
-                        elif not _finite(out):
-                            m["error"] = "non-finite energy, forces or stress"
-                        else:
-                            m["slot"].preload(m["atoms"], out)
+                for m, out in zip(pending, outs if pending else []):
+                    if isinstance(out, Exception):
+                        m["error"] = f"{type(out).__name__}: {out}"
+                    elif not _finite(out):
+                        m["error"] = "non-finite energy, forces or stress"
+                    else:
+                        m["slot"].preload(m["atoms"], out)
                 still = []
                 for m in active:
                     if "error" in m:
