@@ -138,7 +138,7 @@ def test_the_successor_protocol_of_the_relaxed_study_loads():
 
     root = Path(__file__).resolve().parents[1] / "calculations" / "zuo2026-relaxed"
     recorded = load_study(root)
-    successor = load_study(root / "protocol-LBFGS-fmax0.05.toml")
+    successor = load_study(root / "protocol-LBFGS-fmax0.01.toml")
     assert recorded.relax.optimizer == "FIRE"  # what its stored rows were relaxed by
     assert successor.ensemble.n_configurations >= 8 and successor.relax.optimizer == "LBFGS"
     assert [c.formula for c in successor.compositions] == \
