@@ -41,6 +41,8 @@ def main() -> None:
     parser.add_argument("--optimizer", default="BFGS")
     parser.add_argument("--cell", action="store_true", default=True)
     parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--batch-size", type=int, default=None,
+                        help="members relaxed together (default: all N)")
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--json", metavar="FILE")
     args = parser.parse_args()
@@ -57,7 +59,8 @@ def main() -> None:
     calc = calculator_from_spec("chgnet", device="cpu")
     n_atoms = len(structures[0])
     head = (f"{args.formula} ({formula}): {len(structures)} configurations of {n_atoms} atoms, "
-            f"{args.optimizer}, cell={args.cell}, {args.steps} steps each, CHGNet "
+            f"{args.optimizer}, cell={args.cell}, {args.steps} steps each, batch size "
+            f"{args.batch_size or len(structures)}, CHGNet "
             f"{calc.model.version}, torch {torch.__version__}, {os.cpu_count()} cores, "
             f"load average {os.getloadavg()[0]:.2f}")
     print(head, flush=True)
@@ -76,7 +79,8 @@ def main() -> None:
                     seq.append(time.perf_counter() - t0)
                     steps_seq = sum(r.n_steps + 1 for r in one)
                 else:
-                    b = relax_batch(structures, settings, calculator=calc)
+                    b = relax_batch(structures, settings, calculator=calc,
+                                    batch_size=args.batch_size)
                     bat.append(time.perf_counter() - t0)
                     steps_bat = sum(r.n_steps + 1 for r in b.results)
                 print(f"  threads {threads} repeat {k} {which:5s} {(seq if which == 'seq' else bat)[-1]:7.1f} s "
@@ -99,6 +103,7 @@ def main() -> None:
         atomic_write_text(Path(args.json), json.dumps({
             "header": head, "formula": formula, "n": len(structures), "n_atoms": n_atoms,
             "steps": args.steps, "optimizer": args.optimizer,
+            "batch_size": args.batch_size or len(structures),
             "machine": {"cores": os.cpu_count(), "python": platform.python_version(),
                         "torch": torch.__version__}, "rows": rows}, indent=1) + "\n")
 
