@@ -7,9 +7,16 @@ calculator, by default CHGNet (B. Deng et al., "CHGNet as a pretrained universal
 network potential for charge-informed atomistic modelling", Nat. Mach. Intell. 5 (2023) 1031,
 doi:10.1038/s42256-023-00716-3; its weights ship in the ``chgnet`` wheel, so it runs offline).
 
-* Optimisers are ASE's FIRE (Bitzek et al., Phys. Rev. Lett. 97 (2006) 170201) or BFGS;
-  with ``cell=True`` the cell relaxes too through ASE's ``FrechetCellFilter`` (cell degrees
-  of freedom in the log of the deformation gradient, zero external pressure).
+* Optimisers are ASE's: FIRE (Bitzek et al., Phys. Rev. Lett. 97 (2006) 170201), BFGS,
+  LBFGS, BFGSLineSearch, and the preconditioned PreconLBFGS / PreconFIRE with the ``Exp``
+  preconditioner (Packwood et al., J. Chem. Phys. 144 (2016) 164109,
+  doi:10.1063/1.4947024); the default is the one measured fastest on the study's cells
+  (``benchmarks/bench_optimizers.py``, ``docs/guide/relax.md``). With ``cell=True`` the cell
+  relaxes too through ASE's ``FrechetCellFilter`` (cell degrees of freedom in the log of the
+  deformation gradient, zero external pressure).
+* :func:`relax_batch` relaxes many structures together: one batched CHGNet call per step for
+  all members still running, each member with its own ASE optimiser state, leaving the batch
+  when it converges (or reaches ``steps``, or fails) and making room for the next.
 * Convergence is ASE's: the largest force (and, with the cell filter, the largest scaled
   stress component) below ``fmax_eV_A``; at most ``steps`` optimiser steps.
 * The relaxed :class:`pymatgen.core.Structure` keeps the input's species (with oxidation
@@ -53,15 +60,23 @@ __all__ = [
     "OPTIMIZERS",
     "RelaxResult",
     "RelaxSettings",
+    "BatchRelaxResult",
     "calculator_from_spec",
     "chgnet_available",
+    "relax_batch",
     "relax_structure",
 ]
 
 logger = logging.getLogger(__name__)
 
-#: ASE optimisers that can be chosen by name.
-OPTIMIZERS: tuple[str, ...] = ("FIRE", "BFGS")
+#: ASE optimisers that can be chosen by name (case-insensitive).
+OPTIMIZERS: tuple[str, ...] = ("FIRE", "BFGS", "LBFGS", "BFGSLineSearch", "PreconLBFGS",
+                               "PreconFIRE")
+#: The default optimiser: fewest CHGNet calls to fmax 0.05 eV/A (cell relaxed too) on the
+#: study's 1-cell NZSP and ME1 in benchmarks/results/bench_optimizers_*_1cell.txt (tied with
+#: BFGS, whose dense Hessian costs O(N^3) per step on 400-atom cells; FIRE needs 1.7-2.1x the
+#: calls). See docs/guide/relax.md.
+DEFAULT_OPTIMIZER = "LBFGS"
 #: How to install the default calculator (printed by the CLI when it is missing).
 INSTALL_HINT = (
     'CHGNet is not installed: pip install -e ".[relax]" (on Linux x86_64 without the local '
@@ -69,6 +84,39 @@ INSTALL_HINT = (
     "https://download.pytorch.org/whl/cpu); or give another ASE calculator as module:factory"
 )
 _EV_A3_TO_GPA = 160.21766208  # 1 eV/A^3 in GPa (ase.units.GPa = 1/160.2...)
+
+
+def canonical_optimizer(name: str) -> str:
+    """The spelling of :data:`OPTIMIZERS` for an optimiser name given in any case.
+
+    >>> canonical_optimizer("preconlbfgs")
+    'PreconLBFGS'
+    """
+    by_upper = {o.upper(): o for o in OPTIMIZERS}
+    try:
+        return by_upper[str(name).upper()]
+    except KeyError:
+        raise NasiconSimError(
+            f"unknown optimizer {name!r}; choose from {', '.join(OPTIMIZERS)}") from None
+
+
+def make_optimizer(name: str, target: Any) -> Any:
+    """An ASE optimiser by name on ``target`` (Atoms or a cell filter), logging nothing.
+
+    The preconditioned ones use the ``Exp`` preconditioner always (ASE's ``"auto"`` drops it
+    below 100 atoms) and need the calculator to give ``free_energy`` (CHGNet's does, through
+    :func:`calculator_from_spec`).
+    """
+    from ase.optimize import BFGS, FIRE, LBFGS, BFGSLineSearch
+    from ase.optimize.precon import Exp, PreconFIRE, PreconLBFGS
+
+    name = canonical_optimizer(name)
+    if name == "PreconLBFGS":
+        return PreconLBFGS(target, precon=Exp(), logfile=None)
+    if name == "PreconFIRE":  # takes only a Precon instance, not a name
+        return PreconFIRE(target, precon=Exp(), logfile=None)
+    cls = {"FIRE": FIRE, "BFGS": BFGS, "LBFGS": LBFGS, "BFGSLineSearch": BFGSLineSearch}[name]
+    return cls(target, logfile=None)
 
 
 def chgnet_available() -> bool:
@@ -91,8 +139,8 @@ class RelaxSettings:
         Largest number of optimiser steps (default 500).
     cell : bool
         Relax the cell too (``FrechetCellFilter``), not only positions.
-    optimizer : {"FIRE", "BFGS"}
-        ASE optimiser (default FIRE).
+    optimizer : str
+        ASE optimiser, one of :data:`OPTIMIZERS` (default :data:`DEFAULT_OPTIMIZER`).
     device : str or None
         Torch device of CHGNet (``"cpu"``, ``"cuda"``, ...); None: CUDA when present, else CPU.
     threads : int or None
@@ -104,7 +152,7 @@ class RelaxSettings:
     fmax_eV_A: float = 0.05
     steps: int = 500
     cell: bool = False
-    optimizer: str = "FIRE"
+    optimizer: str = DEFAULT_OPTIMIZER
     device: str | None = None
     threads: int | None = None
 
@@ -117,11 +165,7 @@ class RelaxSettings:
         if isinstance(self.steps, bool) or not isinstance(self.steps, (int, np.integer)) \
                 or self.steps < 0:
             raise NasiconSimError(f"steps must be a non-negative integer, got {self.steps!r}")
-        opt = str(self.optimizer).upper()
-        if opt not in OPTIMIZERS:
-            raise NasiconSimError(
-                f"unknown optimizer {self.optimizer!r}; choose from {', '.join(OPTIMIZERS)}")
-        object.__setattr__(self, "optimizer", opt)
+        object.__setattr__(self, "optimizer", canonical_optimizer(self.optimizer))
         if self.threads is not None and (not isinstance(self.threads, int) or self.threads < 1):
             raise NasiconSimError(f"threads must be a positive integer, got {self.threads!r}")
 
@@ -187,6 +231,9 @@ class RelaxResult:
         ASE trajectory file, if one was written.
     initial_lattice_abc_A, initial_lattice_angles_deg : tuple of float
         Cell before the relaxation.
+    n_calls : int or None
+        Energy/force evaluations of the calculator (line searches make more than one per
+        step); None when not counted.
     """
 
     structure: Structure = field(repr=False)
@@ -201,6 +248,7 @@ class RelaxResult:
     trajectory: Path | None
     initial_lattice_abc_A: tuple[float, float, float]
     initial_lattice_angles_deg: tuple[float, float, float]
+    n_calls: int | None = None
 
     @property
     def initial_energy_eV(self) -> float:
@@ -238,6 +286,7 @@ class RelaxResult:
             "cell_abc_final_A": [round(float(x), 6) for x in lat.abc],
             "cell_angles_final_deg": [round(float(x), 4) for x in lat.angles],
             "seconds": round(self.seconds, 3),
+            "n_calls": self.n_calls,
             "trajectory": None if self.trajectory is None else str(self.trajectory),
         }
 
@@ -291,7 +340,12 @@ def calculator_from_spec(spec: str = "chgnet", device: str | None = None) -> Bas
             raise OptionalDependencyError(INSTALL_HINT)
         from chgnet.model.dynamics import CHGNetCalculator
 
-        return _quiet(CHGNetCalculator, use_device=device)
+        calc = _quiet(CHGNetCalculator, use_device=device)
+        # CHGNet 0.4.2 computes free_energy (= energy) but does not declare it, so ASE refuses
+        # force_consistent energies, which the preconditioned optimisers' line searches ask for
+        if "free_energy" not in calc.implemented_properties:
+            calc.implemented_properties = (*calc.implemented_properties, "free_energy")
+        return calc
     module_name, sep, attr = spec.partition(":")
     if not sep or not module_name or not attr:
         raise NasiconSimError(
@@ -360,6 +414,27 @@ def _relaxed_structure(structure: Structure, atoms: Atoms) -> Structure:
     )
 
 
+@contextlib.contextmanager
+def _count_calls(calc: Any):
+    """Count ``calc.calculate`` calls inside the block (yields a one-element list)."""
+    count = [0]
+    original = calc.calculate
+    had_own = "calculate" in vars(calc)
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        count[0] += 1
+        return original(*args, **kwargs)
+
+    calc.calculate = counted
+    try:
+        yield count
+    finally:
+        if had_own:
+            calc.calculate = original
+        else:
+            del calc.calculate  # back to the class's method
+
+
 def _set_threads(threads: int | None) -> None:
     if threads is None or importlib.util.find_spec("torch") is None:
         return
@@ -383,7 +458,7 @@ def relax_structure(
         Ordered (e.g. a :class:`~nasicon_sim.structure.ensemble.Configuration`'s structure).
         Not modified.
     settings : RelaxSettings, optional
-        Defaults: CHGNet, FIRE, fmax 0.05 eV/A, 500 steps, positions only.
+        Defaults: CHGNet, LBFGS, fmax 0.05 eV/A, 500 steps, positions only.
     calculator : ASE calculator, optional
         Used instead of building ``settings.calculator`` (reuse one across structures).
         CHGNet built from the settings is cached per process and device, so a worker that
@@ -416,7 +491,6 @@ def relax_structure(
     """
     from ase.filters import FrechetCellFilter
     from ase.io.trajectory import Trajectory
-    from ase.optimize import BFGS, FIRE
 
     settings = settings or RelaxSettings()
     atoms = _to_atoms(structure)
@@ -432,8 +506,6 @@ def relax_structure(
         raise NasiconSimError(
             f"the calculator {type(calc).__name__} gives no stress: it cannot relax the cell "
             "(relax positions only)")
-    abc0 = tuple(float(x) for x in structure.lattice.abc)
-    angles0 = tuple(float(x) for x in structure.lattice.angles)
     energies: list[float] = []
     fmaxes: list[float] = []
 
@@ -442,8 +514,7 @@ def relax_structure(
         fmaxes.append(float(np.linalg.norm(atoms.get_forces(), axis=1).max()))
 
     target = FrechetCellFilter(atoms) if settings.cell else atoms
-    optimizer_class = {"FIRE": FIRE, "BFGS": BFGS}[settings.optimizer]
-    optimizer = optimizer_class(target, logfile=None)
+    optimizer = make_optimizer(settings.optimizer, target)
     optimizer.attach(observe, interval=1)
     traj = None
     if trajectory is not None:
@@ -452,7 +523,7 @@ def relax_structure(
         optimizer.attach(traj.write, interval=1)
     t0 = time.perf_counter()
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), _count_calls(calc) as calls:
             # CHGNet 0.4.2 converts a tensor that requires grad to a float: harmless, per step
             warnings.filterwarnings("ignore", message="Converting a tensor with requires_grad")
             converged = bool(_quiet(optimizer.run, fmax=settings.fmax_eV_A, steps=settings.steps))
@@ -462,16 +533,26 @@ def relax_structure(
     seconds = time.perf_counter() - t0
     if not energies:  # steps = 0 on an ASE that calls no observer
         observe()
+    return _finish(structure, atoms, settings, energies, fmaxes, converged,
+                   int(optimizer.nsteps), _describe_calculator(calc, settings.calculator),
+                   seconds, trajectory, calls[0])
+
+
+def _finish(structure: Structure, atoms: Atoms, settings: RelaxSettings, energies: list[float],
+            fmaxes: list[float], converged: bool, n_steps: int, calculator: str,
+            seconds: float, trajectory: Path | None, n_calls: int | None) -> RelaxResult:
+    """The :class:`RelaxResult` of a finished optimisation of ``atoms`` (from ``structure``)."""
     stress = None
     with contextlib.suppress(Exception):  # calculators without stress (e.g. some EMTs)
         stress = float(np.abs(atoms.get_stress(voigt=True)).max() * _EV_A3_TO_GPA)
     relaxed = _relaxed_structure(structure, atoms)
     result = RelaxResult(
         structure=relaxed, settings=settings, energies_eV=np.array(energies),
-        max_forces_eV_A=np.array(fmaxes), converged=converged, n_steps=int(optimizer.nsteps),
-        max_stress_GPa=stress, calculator=_describe_calculator(calc, settings.calculator),
-        seconds=seconds, trajectory=trajectory, initial_lattice_abc_A=abc0,
-        initial_lattice_angles_deg=angles0,
+        max_forces_eV_A=np.array(fmaxes), converged=bool(converged), n_steps=int(n_steps),
+        max_stress_GPa=stress, calculator=calculator, seconds=seconds, trajectory=trajectory,
+        initial_lattice_abc_A=tuple(float(x) for x in structure.lattice.abc),
+        initial_lattice_angles_deg=tuple(float(x) for x in structure.lattice.angles),
+        n_calls=n_calls,
     )
     meta = dict(structure.properties.get("nasicon_sim", {}))
     meta["relaxation"] = result.record()
@@ -481,3 +562,341 @@ def relax_structure(
         "converged" if converged else "NOT converged", result.n_steps, result.initial_energy_eV,
         result.final_energy_eV, result.final_max_force_eV_A, result.calculator)
     return result
+
+
+# --------------------------------------------------------------------------------------------
+# Batched relaxation: many structures, one model call per step for all members still running.
+
+
+@dataclass(frozen=True)
+class BatchRelaxResult:
+    """A finished batched relaxation (:func:`relax_batch`).
+
+    Attributes
+    ----------
+    results : tuple of (RelaxResult or None)
+        One per input structure, in input order; None where the member failed.
+    errors : tuple of (str or None)
+        Why a member failed (an exception of the calculator or the optimiser, or non-finite
+        energies/forces), else None.
+    seconds : float
+        Wall time of the whole batch (model set-up excluded).
+    n_batched_calls : int
+        Batched model calls (one per step of the batch, for all members that needed one).
+    n_single_calls : int
+        Evaluations outside a batched call (the trial points of line searches, and the
+        members of a failed batched call evaluated one by one to find the failing one).
+    batch_size : int
+        Largest number of members relaxed together.
+    """
+
+    results: tuple[RelaxResult | None, ...]
+    errors: tuple[str | None, ...]
+    seconds: float
+    n_batched_calls: int
+    n_single_calls: int
+    batch_size: int
+
+    @property
+    def not_converged(self) -> tuple[int, ...]:
+        """Indices of the members that failed or did not converge within ``steps``."""
+        return tuple(i for i, r in enumerate(self.results) if r is None or not r.converged)
+
+    def summary(self) -> dict[str, Any]:
+        """JSON-able summary (no structures)."""
+        return {"n": len(self.results), "batch_size": self.batch_size,
+                "seconds": round(self.seconds, 3), "n_batched_calls": self.n_batched_calls,
+                "n_single_calls": self.n_single_calls,
+                "not_converged": list(self.not_converged),
+                "errors": {str(i): e for i, e in enumerate(self.errors) if e}}
+
+
+def _is_chgnet(calc: Any) -> bool:
+    return (type(calc).__name__ == "CHGNetCalculator" or any(
+        c.__name__ == "CHGNetCalculator" for c in type(calc).__mro__)) and hasattr(calc, "model")
+
+
+class _Evaluator:
+    """Energies, forces (and stresses) of several Atoms: one batched CHGNet pass when the
+    calculator is CHGNet's, else one calculator call per structure."""
+
+    def __init__(self, calc: Any, with_stress: bool) -> None:
+        self.calc = calc
+        self.with_stress = with_stress
+        self.chgnet = _is_chgnet(calc)
+
+    def _single(self, atoms: Atoms) -> dict[str, Any]:
+        calc = self.calc
+        energy = float(calc.get_property("energy", atoms))
+        out: dict[str, Any] = {"energy": energy, "free_energy": energy,
+                               "forces": np.array(calc.get_property("forces", atoms))}
+        if self.with_stress:
+            out["stress"] = np.array(calc.get_property("stress", atoms))
+        return out
+
+    def _chgnet(self, atoms_list: list[Atoms]) -> list[dict[str, Any]]:
+        from ase.stress import full_3x3_to_voigt_6_stress
+        from pymatgen.io.ase import AseAtomsAdaptor
+
+        calc = self.calc
+        model = calc.model
+        # a copy without calculator: pymatgen's adaptor reads the energy of an Atoms that has
+        # one, which would make the member's batch slot evaluate it alone first
+        graphs = [model.graph_converter(AseAtomsAdaptor.get_structure(a.copy()))
+                  for a in atoms_list]
+        preds = model.predict_graph(graphs, task="efs", batch_size=len(graphs))
+        if isinstance(preds, dict):
+            preds = [preds]
+        out = []
+        for a, p in zip(atoms_list, preds):  # as CHGNetCalculator.calculate does for one
+            factor = len(a) if model.is_intensive else 1
+            energy = float(np.asarray(p["e"]) * factor)
+            out.append({"energy": energy, "free_energy": energy,
+                        "forces": np.array(p["f"], dtype=float),
+                        "stress": full_3x3_to_voigt_6_stress(
+                            np.array(p["s"], dtype=float) * calc.stress_weight)})
+        return out
+
+    def __call__(self, atoms_list: list[Atoms]) -> tuple[list[dict[str, Any] | Exception], int]:
+        """Results per structure (an exception where it failed) and the number of single
+        (unbatched) evaluations made."""
+        if self.chgnet and len(atoms_list) > 1:
+            try:
+                return list(self._chgnet(atoms_list)), 0
+            except Exception as exc:  # find which member fails: one by one
+                logger.warning("batched CHGNet call failed (%s); evaluating one by one", exc)
+        out: list[dict[str, Any] | Exception] = []
+        for a in atoms_list:
+            try:
+                out.append(self._chgnet([a])[0] if self.chgnet else self._single(a))
+            except Exception as exc:
+                out.append(exc)
+        return out, len(atoms_list) if len(atoms_list) > 1 or not self.chgnet else 0
+
+
+def _slot_class():
+    from ase.calculators.calculator import Calculator, all_changes
+
+    class _Slot(Calculator):
+        """Holds a member's results from the batched call; evaluates alone (counted) only
+        where the optimiser asks for a point the batch did not compute (line searches)."""
+
+        implemented_properties = ("energy", "free_energy", "forces", "stress")
+
+        def __init__(self, evaluator: _Evaluator) -> None:
+            super().__init__()
+            self.evaluator = evaluator
+            self.n_single = 0
+            self.n_calls = 0
+
+        def needs(self, atoms: Atoms) -> bool:
+            return self.atoms is None or bool(self.check_state(atoms)) \
+                or "forces" not in self.results
+
+        def preload(self, atoms: Atoms, results: Mapping[str, Any]) -> None:
+            self.atoms = atoms.copy()
+            self.results = dict(results)
+            self.n_calls += 1
+
+        def calculate(self, atoms=None, properties=None, system_changes=all_changes):
+            super().calculate(atoms, properties, system_changes)
+            # the member's own Atoms (stateful calculators may key on the object)
+            (out,), _ = self.evaluator([atoms if atoms is not None else self.atoms])
+            if isinstance(out, Exception):
+                raise out
+            self.results = dict(out)
+            self.n_single += 1
+            self.n_calls += 1
+
+    return _Slot
+
+
+def _finite(out: Mapping[str, Any]) -> bool:
+    return bool(np.isfinite(out["energy"]) and np.all(np.isfinite(out["forces"]))
+                and np.all(np.isfinite(out.get("stress", 0.0))))
+
+
+def relax_batch(
+    structures: list[Structure],
+    settings: RelaxSettings | None = None,
+    calculator: BaseCalculator | None = None,
+    trajectories: list[str | Path | None] | None = None,
+    batch_size: int | None = None,
+    on_done: Any = None,
+) -> BatchRelaxResult:
+    """Relax many ordered structures together, one batched model call per step.
+
+    Every member has its own ASE optimiser (``settings.optimizer``) and takes exactly the
+    steps it would take alone (:func:`relax_structure`): the loop is ASE's ``irun`` (evaluate,
+    observe, test convergence, step), with the evaluations of all running members gathered
+    into one CHGNet call (``CHGNet.predict_graph`` on the list of graphs; other ASE
+    calculators are called once per member). A member leaves the batch when it converges,
+    reaches ``settings.steps`` or fails, and the next waiting structure takes its place.
+    Points that a line search asks for inside a step are evaluated alone.
+
+    Parameters
+    ----------
+    structures : list of pymatgen Structure
+        Ordered structures (not modified).
+    settings : RelaxSettings, optional
+        As for :func:`relax_structure` (the same for every member).
+    calculator : ASE calculator, optional
+        Used instead of building ``settings.calculator``.
+    trajectories : list of (str, Path or None), optional
+        ASE ``.traj`` file per member.
+    batch_size : int, optional
+        Largest number of members relaxed together (default: all).
+    on_done : callable, optional
+        ``on_done(index, result_or_None, error_or_None)`` called as soon as a member leaves
+        the batch (e.g. to save it, so an interruption loses no finished member).
+
+    Returns
+    -------
+    BatchRelaxResult
+        Per member a :class:`RelaxResult` (``seconds`` is the member's wall time in the
+        batch) or an error; :attr:`BatchRelaxResult.not_converged` names the members that
+        failed or did not converge.
+
+    Examples
+    --------
+    >>> from pymatgen.core import Lattice, Structure
+    >>> s = [Structure(Lattice.cubic(3.7), ["Cu"] * 4,
+    ...                [[0, 0, 0], [0.5, 0.5, 0], [0.5, 0, 0.5], [0, 0.5 + d, 0.5]])
+    ...      for d in (0.01, 0.02, 0.03)]
+    >>> b = relax_batch(s, RelaxSettings("ase.calculators.emt:EMT", fmax_eV_A=0.01), batch_size=2)
+    >>> [r.converged for r in b.results], b.not_converged
+    ([True, True, True], ())
+    """
+    from collections import deque
+
+    from ase.filters import FrechetCellFilter
+    from ase.io.trajectory import Trajectory
+
+    settings = settings or RelaxSettings()
+    structures = list(structures)
+    n = len(structures)
+    if trajectories is not None and len(trajectories) != n:
+        raise NasiconSimError(f"{len(trajectories)} trajectory paths for {n} structures")
+    if batch_size is None:
+        batch_size = max(1, n)
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) \
+            or batch_size < 1:
+        raise NasiconSimError(f"batch size must be a positive integer, got {batch_size!r}")
+    atoms_all = [_to_atoms(s) for s in structures]  # refuse a disordered one before any work
+    _set_threads(settings.threads)
+    if calculator is not None:
+        calc = calculator
+    elif settings.calculator.strip().lower() == "chgnet":
+        calc = _cached_chgnet(settings.device)
+    else:
+        calc = calculator_from_spec(settings.calculator, settings.device)
+    if settings.cell and "stress" not in getattr(calc, "implemented_properties", ("stress",)):
+        raise NasiconSimError(
+            f"the calculator {type(calc).__name__} gives no stress: it cannot relax the cell "
+            "(relax positions only)")
+    description = _describe_calculator(calc, settings.calculator)
+    with_stress = settings.cell or "stress" in getattr(calc, "implemented_properties", ())
+    evaluator = _Evaluator(calc, with_stress=with_stress)
+    batched = evaluator.chgnet
+    # other calculators are called once per member anyway; built from a spec, every member
+    # gets its own instance (ASE calculators may keep state about the structure they saw)
+    per_member = not batched and calculator is None
+    slot_class = _slot_class()
+    results: list[RelaxResult | None] = [None] * n
+    errors: list[str | None] = [None] * n
+    queue = deque(range(n))
+    active: list[dict[str, Any]] = []
+    n_batched = n_single = 0
+    t_start = time.perf_counter()
+
+    def leave(m: dict[str, Any], converged: bool | None, error: str | None = None) -> None:
+        nonlocal n_single
+        if m["traj"] is not None:
+            m["traj"].close()
+        n_single += m["slot"].n_single
+        i = m["index"]
+        if error is None:
+            results[i] = _finish(structures[i], m["atoms"], settings, m["energies"],
+                                 m["fmaxes"], bool(converged), int(m["opt"].nsteps), description,
+                                 time.perf_counter() - m["t0"], m["traj_path"],
+                                 m["slot"].n_calls)
+        else:
+            errors[i] = error
+            logger.warning("relaxation of batch member %d failed: %s", i, error)
+        if on_done is not None:
+            on_done(i, results[i], errors[i])
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Converting a tensor with requires_grad")
+        try:
+            while queue or active:
+                while queue and len(active) < batch_size:
+                    i = queue.popleft()
+                    atoms = atoms_all[i]
+                    own = evaluator if not per_member else _Evaluator(
+                        calc if not active and i == 0 else
+                        calculator_from_spec(settings.calculator, settings.device), with_stress)
+                    slot = slot_class(own)
+                    atoms.calc = slot
+                    target = FrechetCellFilter(atoms) if settings.cell else atoms
+                    opt = make_optimizer(settings.optimizer, target)
+                    opt.fmax = settings.fmax_eV_A  # what irun / Precon*.run set
+                    opt.smax = settings.fmax_eV_A
+                    opt.max_steps = settings.steps
+                    path = None if trajectories is None or trajectories[i] is None \
+                        else Path(trajectories[i])
+                    traj = None if path is None else Trajectory(str(path), "w", atoms)
+                    active.append({"index": i, "atoms": atoms, "slot": slot, "opt": opt,
+                                   "energies": [], "fmaxes": [], "traj": traj,
+                                   "traj_path": path, "t0": time.perf_counter()})
+                pending = [m for m in active if m["slot"].needs(m["atoms"])]
+                if pending and batched:
+                    outs, singles = evaluator([m["atoms"] for m in pending])
+                    n_batched += 1
+                    n_single += singles
+                elif pending:
+                    outs = [m["slot"].evaluator([m["atoms"]])[0][0] for m in pending]
+                    n_single += len(pending)
+                for m, out in zip(pending, outs if pending else []):
+                    if isinstance(out, Exception):
+                        m["error"] = f"{type(out).__name__}: {out}"
+                    elif not _finite(out):
+                        m["error"] = "non-finite energy, forces or stress"
+                    else:
+                        m["slot"].preload(m["atoms"], out)
+                still = []
+                for m in active:
+                    if "error" in m:
+                        leave(m, None, m["error"])
+                        continue
+                    atoms, opt = m["atoms"], m["opt"]
+                    try:
+                        # ASE's irun: observe, test convergence, step
+                        m["energies"].append(float(atoms.get_potential_energy()))
+                        m["fmaxes"].append(float(np.linalg.norm(atoms.get_forces(),
+                                                                axis=1).max()))
+                        if m["traj"] is not None:
+                            m["traj"].write()
+                        gradient = opt.optimizable.get_gradient()
+                        converged = bool(opt.gradient_converged(gradient))
+                        if converged or opt.nsteps >= settings.steps:
+                            leave(m, converged)
+                            continue
+                        _quiet(opt.step)
+                        opt.nsteps += 1
+                    except Exception as exc:  # one member's failure does not stop the others
+                        leave(m, None, f"{type(exc).__name__}: {exc}")
+                        continue
+                    still.append(m)
+                active = still
+        finally:
+            for m in active:  # interrupted: close the files of the members in flight
+                if m["traj"] is not None:
+                    m["traj"].close()
+    batch = BatchRelaxResult(results=tuple(results), errors=tuple(errors),
+                             seconds=time.perf_counter() - t_start, n_batched_calls=n_batched,
+                             n_single_calls=n_single, batch_size=min(batch_size, max(n, 1)))
+    if batch.not_converged:
+        logger.warning("batch relaxation: %d of %d members did not converge or failed: %s",
+                       len(batch.not_converged), n, list(batch.not_converged))
+    return batch

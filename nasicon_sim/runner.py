@@ -23,7 +23,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +50,7 @@ __all__ = [
     "StudyResults",
     "check_plugins",
     "run_configuration",
+    "run_configuration_batch",
     "run_study",
     "migrate_task_keys",
     "task_key",
@@ -87,6 +88,9 @@ class ConfigTask:
         Relaxation settings (``method`` = ``none`` skips relaxation).
     keep_preview : bool
         Return a down-sampled landscape for the report's 3D view and cross-section.
+    relax_cache : str or None
+        Directory where a batched relaxation saves each finished member
+        (``<key>.json``), so that an interrupted batch loses no finished relaxation.
     """
 
     key: str
@@ -99,6 +103,7 @@ class ConfigTask:
     bvse: dict = field(default_factory=dict)
     relax: dict = field(default_factory=dict)
     keep_preview: bool = False
+    relax_cache: str | None = None
 
 
 def _preview(energies: np.ndarray, max_points: int = PREVIEW_POINTS_PER_AXIS) -> np.ndarray:
@@ -118,7 +123,74 @@ def run_configuration(task: ConfigTask) -> dict[str, Any]:
         JSON-able results (see :meth:`nasicon_sim.bvse.analysis.BVSEResult.as_dict`) plus
         ``label``, ``index``, timings, and ``preview`` (a float32 array) when asked.
     """
-    from dataclasses import replace
+    return _run_configuration(task, None)
+
+
+def _relax_cache_path(task: ConfigTask) -> Path | None:
+    return None if task.relax_cache is None else Path(task.relax_cache) / f"{task.key}.json"
+
+
+def run_configuration_batch(tasks: tuple[ConfigTask, ...]) -> list[Any]:
+    """Relax configurations together (:func:`nasicon_sim.relax.relax_batch`), then analyse each.
+
+    Each member's relaxation is saved to ``task.relax_cache`` as soon as it finishes, and a
+    member already saved there is not relaxed again, so an interrupted batch keeps every
+    finished relaxation. Module-level so that process pools and dask can pickle it.
+
+    Returns
+    -------
+    list
+        Per task, the dict of :func:`run_configuration` or the exception that stopped it.
+    """
+    import json
+
+    from pymatgen.core import Structure
+
+    from nasicon_sim.io.atomic import atomic_write_text
+    from nasicon_sim.relax import RelaxSettings, relax_batch
+
+    done: dict[int, tuple[Any, dict]] = {}
+    for i, task in enumerate(tasks):
+        path = _relax_cache_path(task)
+        if path is not None and path.is_file():
+            saved = json.loads(path.read_text())
+            done[i] = (Structure.from_dict(saved["structure"]), saved["record"])
+    todo = [i for i in range(len(tasks)) if i not in done]
+    errors: dict[int, str] = {}
+
+    def save(j: int, result: Any, error: str | None) -> None:
+        i = todo[j]
+        if result is None:
+            errors[i] = error or "relaxation failed"
+            return
+        done[i] = (result.structure, result.record())
+        path = _relax_cache_path(tasks[i])
+        if path is not None:
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                atomic_write_text(path, json.dumps({"structure": result.structure.as_dict(),
+                                                    "record": result.record()}))
+            except OSError as exc:  # e.g. a dask worker without the directory: not fatal
+                log.warning("cannot save the relaxation of %s: %s", tasks[i].key, exc)
+
+    if todo:
+        settings = RelaxSettings.from_spec(tasks[0].relax, threads=1)
+        relax_batch([Structure.from_dict(tasks[i].structure) for i in todo], settings,
+                    batch_size=len(todo), on_done=save)
+    out: list[Any] = []
+    for i, task in enumerate(tasks):
+        if i not in done:
+            out.append(NasiconSimError(f"relaxation failed: {errors.get(i, 'unknown error')}"))
+            continue
+        try:
+            out.append(_run_configuration(task, done[i]))
+        except Exception as exc:  # reported per configuration; the others go on
+            out.append(exc)
+    return out
+
+
+def _run_configuration(task: ConfigTask, relaxed: tuple[Any, dict] | None) -> dict[str, Any]:
+    """:func:`run_configuration`; ``relaxed`` = (structure, record) of a relaxation done."""
 
     from pymatgen.core import Structure
 
@@ -139,14 +211,16 @@ def run_configuration(task: ConfigTask) -> dict[str, Any]:
         # the unrelaxed analysis is kept, so that the report can compare both
         unrelaxed = analyse(structure, settings, reference).without_landscape().as_dict()
         unrelaxed["distortion"] = analyse_distortion(structure).summary()
-        relaxation = relax_structure(structure, RelaxSettings.from_spec(task.relax, threads=1))
-        structure = relaxation.structure
+        if relaxed is None:
+            r = relax_structure(structure, RelaxSettings.from_spec(task.relax, threads=1))
+            relaxed = (r.structure, r.record())
+        structure, relaxation = relaxed
     if task.keep_preview:
         settings = replace(settings, keep_landscape=True)
     result = analyse(structure, settings, reference)
     out = result.without_landscape().as_dict()
     if relaxation is not None:
-        out["relaxation"] = relaxation.record()
+        out["relaxation"] = relaxation
         out["distortion"] = analyse_distortion(structure).summary()
         out["unrelaxed"] = {k: unrelaxed[k] for k in (*BARRIER_KEYS, "E_1D_refined_eV",
                                                       "E_2D_refined_eV", "E_3D_refined_eV",
@@ -312,13 +386,32 @@ def _ensemble_seed(study_seed: int, label: str) -> int:
     return int.from_bytes(digest[:4], "little")
 
 
-def _task_inputs(study: Study, comp: StudyComposition, index: int) -> dict[str, Any]:
+def _relax_key(relax: Mapping[str, Any], legacy: bool = False) -> dict[str, Any]:
+    """The relaxation settings in a task key.
+
+    ``batch_size`` is how, not what (a batch takes the steps of one-by-one relaxations), so it
+    is left out. The optimiser is in (canonical spelling) when relaxing; without relaxation, or
+    for ``legacy`` keys (made before the optimiser was in the key, all by FIRE), it is not.
+    """
+    d = {k: v for k, v in relax.items() if k != "batch_size"}
+    if legacy or d.get("method", "none") == "none":
+        d.pop("optimizer", None)
+    elif "optimizer" in d:
+        from nasicon_sim.relax import canonical_optimizer
+
+        d["optimizer"] = canonical_optimizer(d["optimizer"])
+    return d
+
+
+def _task_inputs(study: Study, comp: StudyComposition, index: int,
+                 legacy: bool = False) -> dict[str, Any]:
     """Everything that determines configuration ``index`` of a composition and its analysis.
 
     The ensemble size is not part of it: configuration ``k`` is drawn from
     ``SeedSequence(seed, spawn_key=(k,))`` (:func:`nasicon_sim.structure.ensemble.make_configuration`),
     and with ``dedup`` it is the ``k``-th distinct draw, so it does not depend on how many
     configurations are asked for. A larger ensemble therefore reuses a smaller one's rows.
+    ``legacy`` gives the relaxation part of keys made before the optimiser was in them.
     """
     ens = study.ensemble
     return {
@@ -329,15 +422,15 @@ def _task_inputs(study: Study, comp: StudyComposition, index: int) -> dict[str, 
                      "supercell": ens.supercell, "dedup": ens.dedup},
         "index": index,
         "bvse": _bvse_kwargs(study),
-        "relax": asdict(study.relax),
+        "relax": _relax_key(asdict(study.relax), legacy),
         "code": __version__,
     }
 
 
 def _legacy_task_key(study: Study, comp: StudyComposition, index: int, n: int) -> str:
-    """The key versions up to 0.1.0 (before issue 12) gave a task: the ensemble size ``n``
-    was part of it."""
-    inputs = _task_inputs(study, comp, index)
+    """The key versions up to 0.1.0 (before issues 12 and 13) gave a task: the ensemble size
+    ``n`` was part of it, the relaxation optimiser (always FIRE then) was not."""
+    inputs = _task_inputs(study, comp, index, legacy=True)
     inputs["ensemble"] = {"n": n, **inputs["ensemble"]}
     return task_hash(inputs)
 
@@ -375,6 +468,11 @@ def migrate_task_keys(store: ResultsStore, study: Study) -> int:
     int
         Rows re-keyed.
     """
+    if study.relax.method != "none":
+        from nasicon_sim.relax import canonical_optimizer
+
+        if canonical_optimizer(study.relax.optimizer) != "FIRE":
+            return 0  # 0.1.0 relaxed only with FIRE: its rows are not this study's results
     n_study = study.ensemble.n_configurations
     moved = 0
     for comp in study.compositions:
@@ -394,6 +492,39 @@ def migrate_task_keys(store: ResultsStore, study: Study) -> int:
         log.info("re-keyed %d stored configurations of %s (ensemble size no longer in the key)",
                  moved, study.name)
     return moved
+
+
+def migrate_legacy_relax_keys(store: ResultsStore, study: Study, comp: StudyComposition) -> int:
+    """Re-key rows relaxed before the optimiser was part of the task key.
+
+    Those rows were all relaxed by FIRE (the only default then), so when ``study.relax``
+    asks for FIRE, a row stored under the old key (same inputs, no optimiser) whose
+    relaxation record says FIRE is the result of the new key: it is re-keyed, not recomputed.
+
+    Returns
+    -------
+    int
+        Rows re-keyed.
+    """
+    from nasicon_sim.relax import canonical_optimizer
+
+    if study.relax.method == "none" or canonical_optimizer(study.relax.optimizer) != "FIRE":
+        return 0
+    n = 0
+    for i, key in enumerate(task_keys(study, comp)):
+        if key in store:
+            continue
+        old = task_hash(_task_inputs(study, comp, i, legacy=True))
+        row = store.get(old)
+        if row is None:
+            continue
+        used = ((row.get("relaxation") or {}).get("settings") or {}).get("optimizer", "FIRE")
+        if str(used).upper() == "FIRE" and store.rekey(old, key):
+            n += 1
+    if n:
+        log.info("%s: re-keyed %d FIRE relaxation(s) stored before the optimiser was in the key",
+                 comp.label, n)
+    return n
 
 
 def _bvse_kwargs(study: Study) -> dict[str, Any]:
@@ -532,6 +663,7 @@ def run_study(
     structures: dict[str, Any] = {}
     n_total = 0
     for comp in study.compositions:
+        migrate_legacy_relax_keys(store, study, comp)
         keys = task_keys(study, comp)
         n_total += len(keys)
         missing = [i for i, k in enumerate(keys) if k not in store]
@@ -561,34 +693,52 @@ def run_study(
 
         bar = tqdm(total=len(tasks), desc=f"{study.name}: configurations", unit="cfg",
                    file=sys.stderr, disable=None)
-    try:
-        for task, result in run_tasks(run_configuration, tasks, workers=workers,
-                                      dask_address=dask_address):
-            if isinstance(result, BaseException):
-                failures.append(f"{task.label}#{task.index}: {type(result).__name__}: {result}")
-                log.error("configuration %s #%d failed: %s", task.label, task.index, result)
+    def store_result(task: ConfigTask, result: Any) -> None:
+        if isinstance(result, BaseException):
+            failures.append(f"{task.label}#{task.index}: {type(result).__name__}: {result}")
+            log.error("configuration %s #%d failed: %s", task.label, task.index, result)
+        else:
+            config, comp = structures[task.key]
+            extra = {k: result.pop(k) for k in ("preview", "slice_png") if k in result}
+            relaxed = result.pop("relaxed_structure", None)
+            if relaxed is None:
+                analysed = config.structure
             else:
-                config, comp = structures[task.key]
-                extra = {k: result.pop(k) for k in ("preview", "slice_png") if k in result}
-                relaxed = result.pop("relaxed_structure", None)
-                if relaxed is None:
-                    analysed = config.structure
-                else:
-                    from pymatgen.core import Structure
+                from pymatgen.core import Structure
 
-                    analysed = Structure.from_dict(relaxed)
-                result["structure_fingerprint"] = task_hash(structure_fingerprint(config.structure))
-                result["ewald_energy_eV"] = float(config.ewald_energy_eV)
-                result["n_atoms"] = len(config.structure)
-                meta = config.metadata()
-                result["supercell_matrix"] = meta.get("supercell_matrix")
-                result["exact"] = bool(meta.get("exact", True))
-                result["deviation_per_fu"] = meta.get("deviation_per_fu", {})
-                tags = {"study": study.name, "label": comp.label, "index": task.index,
-                        "method": study.ensemble.method}
-                store.put(task.key, analysed, result, tags, extra_data=extra or None)
-            if bar is not None:
-                bar.update(1)
+                analysed = Structure.from_dict(relaxed)
+            result["structure_fingerprint"] = task_hash(structure_fingerprint(config.structure))
+            result["ewald_energy_eV"] = float(config.ewald_energy_eV)
+            result["n_atoms"] = len(config.structure)
+            meta = config.metadata()
+            result["supercell_matrix"] = meta.get("supercell_matrix")
+            result["exact"] = bool(meta.get("exact", True))
+            result["deviation_per_fu"] = meta.get("deviation_per_fu", {})
+            tags = {"study": study.name, "label": comp.label, "index": task.index,
+                    "method": study.ensemble.method}
+            store.put(task.key, analysed, result, tags, extra_data=extra or None)
+            cached = _relax_cache_path(task)
+            if cached is not None:
+                cached.unlink(missing_ok=True)  # stored: the saved relaxation is not needed
+        if bar is not None:
+            bar.update(1)
+
+    try:
+        batch = study.relax.batch_size if study.relax.method != "none" else 1
+        if batch > 1:  # workers relax batches of configurations (nasicon_sim.relax.relax_batch)
+            cache = str(out_dir / "relax-cache")
+            tasks = [replace(t, relax_cache=cache) for t in tasks]
+            chunks = [tuple(tasks[i:i + batch]) for i in range(0, len(tasks), batch)]
+            for chunk, results in run_tasks(run_configuration_batch, chunks, workers=workers,
+                                            dask_address=dask_address):
+                if isinstance(results, BaseException):
+                    results = [results] * len(chunk)
+                for task, result in zip(chunk, results):
+                    store_result(task, result)
+        else:
+            for task, result in run_tasks(run_configuration, tasks, workers=workers,
+                                          dask_address=dask_address):
+                store_result(task, result)
     finally:
         if bar is not None:
             bar.close()

@@ -10,7 +10,8 @@ The file format (see ``calculations/zuo2026/study.toml`` for a complete example)
     [ensemble]         n_configurations, method, seed, min_atoms, max_atoms, supercell, dedup
     [bvse]             spacing_A, mobile_ion, connectivity, threshold_eV, convention options
     [ml]               model
-    [relax]            method ("none", "chgnet", or "module:factory"), fmax_eV_A, steps, cell
+    [relax]            method ("none", "chgnet", or "module:factory"), fmax_eV_A, steps, cell,
+                       optimizer (an ASE optimiser, nasicon_sim.relax.OPTIMIZERS), batch_size
     [kmc]              optional: kMC transport of every stored configuration (KMCSpec)
     [profiles.NAME]    overrides of the sections above (e.g. a laptop-sized profile)
     [[composition]]    label, formula, single_phase, phase, sigma_total_mS_cm, ea_eV, ...
@@ -126,12 +127,19 @@ class MLSpec:
 
 @dataclass(frozen=True)
 class RelaxSpec:
-    """Relaxation before BVSE: ``none``, ``chgnet``, or ``module:factory`` of an ASE calculator."""
+    """Relaxation before BVSE: ``none``, ``chgnet``, or ``module:factory`` of an ASE calculator.
+
+    ``optimizer`` is the ASE optimiser (part of the task key); ``batch_size`` how many
+    configurations a worker relaxes together in one batched model call per step (1: one by
+    one; not part of the task key, since a batch takes the same steps as one-by-one).
+    """
 
     method: str = "none"
     fmax_eV_A: float = 0.05
     steps: int = 500
     cell: bool = False
+    optimizer: str = "LBFGS"  # nasicon_sim.relax.DEFAULT_OPTIMIZER (the measured best)
+    batch_size: int = 1
 
 
 @dataclass(frozen=True)
@@ -285,6 +293,13 @@ def _validate(study: Study) -> None:
         raise DataError("[bvse] spacing_A must be positive")
     if study.bvse.connectivity not in (6, 26):
         raise DataError("[bvse] connectivity must be 6 or 26")
+    from nasicon_sim.relax import OPTIMIZERS
+
+    if str(study.relax.optimizer).upper() not in {o.upper() for o in OPTIMIZERS}:
+        raise DataError(f"[relax] optimizer must be one of {', '.join(OPTIMIZERS)}, "
+                        f"got {study.relax.optimizer!r}")
+    if study.relax.batch_size < 1:
+        raise DataError(f"[relax] batch_size must be >= 1, got {study.relax.batch_size}")
     if study.kmc is not None:
         from nasicon_sim.errors import NasiconSimError
         from nasicon_sim.transport.simulate import KMCSettings

@@ -17,7 +17,14 @@ from pathlib import Path
 
 import pytest
 
-from nasicon_sim.runner import BARRIER_KEYS, RunSummary, aggregate, migrate_task_keys, task_keys
+from nasicon_sim.runner import (
+    BARRIER_KEYS,
+    RunSummary,
+    aggregate,
+    migrate_legacy_relax_keys,
+    migrate_task_keys,
+    task_keys,
+)
 from nasicon_sim.store import ResultsStore
 from nasicon_sim.study import load_study
 
@@ -39,6 +46,8 @@ def recorded(request, tmp_path_factory):
     store = ResultsStore(db)
     # what `nasicon-sim run` does first: rows keyed by an older version get the current keys
     migrate_task_keys(store, study)
+    for comp in study.compositions:  # what run_study does first: FIRE rows stored before the
+        migrate_legacy_relax_keys(store, study, comp)  # optimiser was in the key are re-keyed
     return study, store, summary
 
 

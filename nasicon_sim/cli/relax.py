@@ -10,6 +10,16 @@ from pathlib import Path
 
 from nasicon_sim.cli.describe import parse_assignments
 from nasicon_sim.errors import NasiconSimError
+from nasicon_sim.relax import DEFAULT_OPTIMIZER, OPTIMIZERS
+
+
+def _optimizer(name: str) -> str:
+    from nasicon_sim.relax import canonical_optimizer
+
+    try:
+        return canonical_optimizer(name)
+    except NasiconSimError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 #: Summary of a relaxation run in the output directory (rewritten after every structure).
 SUMMARY_NAME = "relax.json"
@@ -54,12 +64,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--fmax", type=float, default=0.05, metavar="EV_A",
                    help="largest force at convergence, eV/A (default 0.05)")
     p.add_argument("--steps", type=int, default=500, help="largest number of steps (default 500)")
-    p.add_argument("--optimizer", choices=("FIRE", "BFGS"), default="FIRE",
-                   help="ASE optimiser (default FIRE)")
+    p.add_argument("--optimizer", type=_optimizer, default=DEFAULT_OPTIMIZER,
+                   help=f"ASE optimiser: {', '.join(OPTIMIZERS)} (default {DEFAULT_OPTIMIZER})")
+    p.add_argument("--batch-size", type=int, default=1, metavar="N",
+                   help="relax N structures together, one batched CHGNet call per step "
+                   "(default 1: one by one); see docs/guide/relax.md for when it pays")
     p.add_argument("--calculator", default="chgnet", metavar="SPEC",
                    help="chgnet (default) or module:factory returning an ASE calculator")
     p.add_argument("--device", default=None,
-                   help="torch device for CHGNet (default: cuda when present, else cpu)")
+                   help="torch device for CHGNet, e.g. cpu or cuda (default: cuda when "
+                   "present, else cpu)")
     p.add_argument("--threads", type=int, default=None,
                    help="torch threads (default: torch's choice, all cores)")
     p.add_argument("--oxi", action="append", metavar="EL=STATE",
@@ -100,6 +114,8 @@ def run(args: argparse.Namespace) -> int:
     settings = RelaxSettings(calculator=args.calculator, fmax_eV_A=args.fmax, steps=args.steps,
                              cell=args.cell, optimizer=args.optimizer, device=args.device,
                              threads=args.threads)
+    if args.batch_size < 1:
+        raise NasiconSimError(f"--batch-size must be >= 1, got {args.batch_size}")
     overrides = parse_assignments(args.oxi, "--oxi", int)
     out = Path(args.output)
     if out.exists() and not out.is_dir():
@@ -130,23 +146,47 @@ def run(args: argparse.Namespace) -> int:
     calc = calculator_from_spec(settings.calculator, settings.device) if todo else None
     out.mkdir(parents=True, exist_ok=True)
     atomic_write_text(summary_path, _summary(settings.as_dict(), records, "running"))
+
+    def finished(path: str, stem: str, structure, result) -> None:
+        cif = write_relaxed_cif(result.structure, out / f"{stem}.cif")
+        rec = {"input": str(Path(path).resolve()), "output": cif.name,
+               "n_atoms": len(structure), **result.record()}
+        rec["trajectory"] = f"{stem}.traj"
+        meta = structure.properties.get("nasicon_sim") or {}
+        rec["configuration"] = {k: meta[k] for k in ("composition", "method", "seed", "index")
+                                if k in meta}
+        records.append(rec)
+        atomic_write_text(summary_path, _summary(settings.as_dict(), records, "running"))
+        if not args.json:
+            _print_record(rec)
+
+    failed: list[str] = []
     try:
-        for path, stem in todo:
-            stage(f"relaxing {path}")
-            structure = read_structure(path, overrides)
-            result = relax_structure(structure, settings, calculator=calc,
-                                     trajectory=out / f"{stem}.traj")
-            cif = write_relaxed_cif(result.structure, out / f"{stem}.cif")
-            rec = {"input": str(Path(path).resolve()), "output": cif.name,
-                   "n_atoms": len(structure), **result.record()}
-            rec["trajectory"] = f"{stem}.traj"
-            meta = structure.properties.get("nasicon_sim") or {}
-            rec["configuration"] = {k: meta[k] for k in ("composition", "method", "seed", "index")
-                                    if k in meta}
-            records.append(rec)
-            atomic_write_text(summary_path, _summary(settings.as_dict(), records, "running"))
-            if not args.json:
-                _print_record(rec)
+        if args.batch_size == 1:
+            for path, stem in todo:
+                stage(f"relaxing {path}")
+                structure = read_structure(path, overrides)
+                result = relax_structure(structure, settings, calculator=calc,
+                                         trajectory=out / f"{stem}.traj")
+                finished(path, stem, structure, result)
+        else:
+            from nasicon_sim.relax import relax_batch
+
+            structures = [read_structure(p, overrides) for p, _ in todo]
+            stage(f"relaxing {len(structures)} structures in batches of {args.batch_size}")
+
+            def done(i: int, result, error) -> None:  # written as each member leaves
+                if result is None:
+                    failed.append(f"{todo[i][0]}: {error}")
+                    print(f"{todo[i][1]}: FAILED: {error}", file=sys.stderr)
+                else:
+                    finished(todo[i][0], todo[i][1], structures[i], result)
+
+            # CHGNet is shared (one batched call); other calculators: one instance per member
+            shared = calc if settings.calculator.strip().lower() == "chgnet" else None
+            relax_batch(structures, settings, calculator=shared,
+                        trajectories=[out / f"{stem}.traj" for _, stem in todo],
+                        batch_size=args.batch_size, on_done=done)
     except BaseException:
         atomic_write_text(summary_path, _summary(settings.as_dict(), records, "interrupted"))
         raise
@@ -157,7 +197,9 @@ def run(args: argparse.Namespace) -> int:
     else:
         n_conv = sum(r["converged"] for r in records)
         print(f"{len(records)} structure(s) in {out} ({n_conv} converged); summary {summary_path}")
-    return 0 if all(r["converged"] for r in records) else 1
+        if failed:
+            print(f"{len(failed)} structure(s) failed: " + "; ".join(failed))
+    return 0 if all(r["converged"] for r in records) and not failed else 1
 
 
 def _print_record(rec: dict) -> None:
