@@ -760,8 +760,6 @@ def run_study(
     progress_stage("aggregating the results")
     results = aggregate(study, store, run, out_dir)
     if kmc_summary:
-        from dataclasses import replace
-
         results = replace(results, kmc=kmc_summary)
     if report:
         progress_stage(f"writing the report in {out_dir}")

@@ -37,8 +37,10 @@ def test_batched_workers_store_the_one_by_one_rows(tmp_path):
     one = _study(tmp_path, "one", SPRINGS + 'optimizer = "BFGS"\n')
     two = _study(tmp_path, "two", SPRINGS + 'optimizer = "bfgs"\nbatch_size = 2\n')
     assert task_keys(one, one.compositions[0]) == task_keys(two, two.compositions[0])
-    r1 = run_study(one, tmp_path / "o1", workers=1, progress=False, report=False)
-    r2 = run_study(two, tmp_path / "o2", workers=1, progress=False, report=False)
+    r1 = run_study(one, tmp_path / "o1", workers=1, progress=False, report=False,
+                       allow_plugins=True)
+    r2 = run_study(two, tmp_path / "o2", workers=1, progress=False, report=False,
+                       allow_plugins=True)
     assert r1.run.n_computed == r2.run.n_computed == 2 and not r2.run.failures
     rows1, rows2 = _rows(ResultsStore(tmp_path / "o1" / "results.db")), \
         _rows(ResultsStore(tmp_path / "o2" / "results.db"))
@@ -58,7 +60,8 @@ def test_fire_rows_stored_under_the_old_key_are_rekeyed_not_recomputed(tmp_path)
     study = _study(tmp_path, "fire", SPRINGS + 'optimizer = "FIRE"\n', n=1)
     comp = study.compositions[0]
     out = tmp_path / "out"
-    first = run_study(study, out, workers=1, progress=False, report=False)
+    first = run_study(study, out, workers=1, progress=False, report=False,
+                       allow_plugins=True)
     assert first.run.n_computed == 1
     store = ResultsStore(out / "results.db")
     (key,) = task_keys(study, comp)
@@ -66,7 +69,8 @@ def test_fire_rows_stored_under_the_old_key_are_rekeyed_not_recomputed(tmp_path)
     assert legacy != key
     assert store.rekey(key, legacy)  # as a store written before the optimiser was in the key
     assert key not in store
-    again = run_study(study, out, workers=1, progress=False, report=False)
+    again = run_study(study, out, workers=1, progress=False, report=False,
+                       allow_plugins=True)
     assert again.run.n_computed == 0 and again.run.n_reused == 1
     assert key in store and legacy not in store
     # another optimiser does not take FIRE's rows
