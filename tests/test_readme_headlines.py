@@ -1,0 +1,81 @@
+"""The README's headline results for transport, NEB, synthesizability and relaxation are the
+numbers in the recorded files they quote (summary.json, barrier tables, selection record,
+benchmark outputs)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import re
+import statistics
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+README = (ROOT / "README.md").read_text()
+TEXT = re.sub(r"\s+", " ", README)
+
+
+def test_kmc_headline_is_the_recorded_study():
+    kmc = json.loads((ROOT / "calculations/kmc-nasicon/results/summary.json").read_text())["kmc"]
+    corr = kmc["correlations"]
+    s = corr["log10 sigma_25C kMC vs log10 sigma_total measured"]
+    e = corr["Ea kMC vs Ea measured"]
+    assert (f"Spearman {s['rho']:+.2f}, p = {s['p_value']:.2f}, n = {s['n_compositions']}"
+            in TEXT)
+    assert f"Ea {e['rho']:+.2f}, p = {e['p_value']:.2f}, n = {e['n_compositions']}" in TEXT
+    comps = kmc["compositions"]
+    assert f"{len(comps)} compositions" in TEXT
+    gaps = [math.log10(v["measured_sigma_total_mS_cm"] * 1e-3) - v["log10_sigma_25C_mean"]
+            for v in comps.values()
+            if v["measured_sigma_total_mS_cm"] and v["log10_sigma_25C_mean"] is not None]
+    assert f"a median {statistics.median(gaps):.1f} orders of magnitude" in TEXT
+    assert f"to {max(gaps):.1f};" in TEXT
+    ea = [v["Ea_eV_mean"] for v in comps.values() if v["Ea_eV_mean"] is not None]
+    assert f"({min(ea):.2f}-{max(ea):.2f} eV)" in TEXT
+
+
+def test_kmcpy_ratios_are_the_benchmark():
+    bench = json.loads((ROOT / "benchmarks/results/bench_kmc.json").read_text())["sizes"]
+    r4, r8 = (bench[s]["hops_per_second_ratio"] for s in ("4x4x4", "8x8x8"))
+    assert f"{r4:,.0f}x its hops per second on 4x4x4 and {r8:,.0f}x on 8x8x8" in TEXT
+
+
+def test_neb_headline_is_the_barrier_table():
+    rows = list(csv.DictReader((ROOT / "calculations/neb-nasicon/barriers.csv").open()))
+    quoted = {("nzsp", "Na1", "Na2"): "NZSP Na1->Na2", ("nzsp", "Na1", "Na3"): "Na1->Na3",
+              ("me1", "Na1", "Na2"): "ME1 Na1->Na2"}
+    for r in rows:
+        key = (r["source"].split("/")[0], r["from_label"], r["to_label"])
+        if key in quoted:
+            fwd, back = float(r["barrier_eV"]), float(r["reverse_barrier_eV"])
+            assert re.search(rf"{re.escape(quoted[key])} {fwd:.3f}( eV forward)? / "
+                             rf"{back:.3f} eV", TEXT), key
+    model = json.loads((ROOT / "calculations/neb-nasicon/barrier_model.json").read_text())
+    lin = model["linear_map"]
+    assert f"slope {lin['slope']:.3f}" in TEXT and f"RMSE {lin['cv_rmse_eV']:.3f} eV" in TEXT
+    bvse = [float(r["bvse_barrier_eV"]) for r in rows]
+    assert f"BVSE barriers of {min(bvse):.1f}-{max(bvse):.1f} eV" in TEXT
+
+
+def test_ml_headline_is_the_shipped_selection():
+    rec = json.loads((ROOT / "nasicon_sim/ml/default_selection.json").read_text())
+    sel = rec["outer_summary"]["selected_procedure"]["balanced_accuracy"]
+    gnb = rec["outer_summary"]["study_gnb"]["balanced_accuracy"]
+    assert f"{sel['mean']:.3f} ± {sel['std']:.3f} over {sel['n']} outer folds" in TEXT
+    assert f"against {gnb['mean']:.3f} ± {gnb['std']:.3f}" in TEXT
+    assert f"over {len(rec['candidates'])} candidate models" in TEXT
+
+
+def test_relaxation_headline_is_the_benchmark():
+    wall = (ROOT / "benchmarks/results/bench_optimizers_ME1_1cell_walltime.txt").read_text()
+    m = re.search(r"LBFGS\s+time x([\d.]+)\s+calls x([\d.]+)\s+dE\s+(-?[\d.]+) meV", wall)
+    assert m, "LBFGS ratio line missing"
+    assert f"in {float(m[1]):.2f} of FIRE's wall time ({float(m[2]):.2f} of its CHGNet calls)" \
+        in TEXT
+    assert f"to a {abs(float(m[3])):.0f} meV lower energy" in TEXT
+    speedups = []
+    for name in ("bench_batch_ME1", "bench_batch_ME1_run2", "bench_batch_ME1_bs2"):
+        d = json.loads((ROOT / f"benchmarks/results/{name}.json").read_text())
+        speedups += [row["speedup_batched"] for row in d["rows"]]
+    assert f"({min(speedups):.2f}-{max(speedups):.2f}x)" in TEXT
