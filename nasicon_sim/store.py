@@ -18,6 +18,7 @@ Guarantees of the SQLite store (``docs/guide/trust.md``):
 * a damaged file (truncated, overwritten) is refused with one line naming it, before anything
   is written to it;
 * no lock file: a process killed at any moment leaves nothing that blocks the next run.
+
 Row layout: the (input) structure as the row's atoms; scalar results and identifiers as
 key-value pairs (searchable: ``label=ME1``, ``E_3D_eV<0.5``); the full result dict in
 ``row.data["result"]``.
