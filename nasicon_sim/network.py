@@ -438,6 +438,23 @@ class _PeriodicUnionFind:
     def rank(self, root: int) -> int:
         return len(self.basis.get(root, []))
 
+    def join(self, a: int, b: int, t: np.ndarray) -> tuple[int, bool]:
+        """Add the edge from node ``a`` to node ``b`` in lattice cell ``t``.
+
+        Returns the root of the cluster that now holds both and whether the edge closed a
+        cycle (both already in one cluster: its wrap vector is recorded instead of a union).
+        """
+        ra, pa = self.find(a)
+        rb, pb = self.find(b)
+        if ra == rb:
+            self.add_wrap(ra, pa + t - pb)
+            return ra, True
+        if self.rank(ra) >= self.rank(rb):
+            self.union(ra, rb, pa + t - pb)
+            return ra, False
+        self.union(rb, ra, pb - t - pa)
+        return rb, False
+
     def add_wrap(self, root: int, t: np.ndarray) -> bool:
         basis = self.basis.setdefault(root, [])
         if not np.any(t) or len(basis) == 3:
@@ -639,18 +656,8 @@ def migration_network(
             break
         a, b = int(keys[li, 0]), int(keys[li, 1])
         t = keys[li, 2:5].astype(np.int64)
-        ra, pa = uf.find(a)
-        rb, pb = uf.find(b)
-        closes = ra == rb
-        if closes:
-            uf.add_wrap(ra, pa + t - pb)
-            root = ra
-        else:
-            root = ra if uf.rank(ra) >= uf.rank(rb) else rb
-            if root == ra:
-                uf.union(ra, rb, pa + t - pb)
-            else:
-                uf.union(rb, ra, pb - t - pa)
+        root, closes = uf.join(a, b, t)
+        if not closes:
             tree[a].append((b, t))
             tree[b].append((a, -t))
         while uf.rank(root) > reached:
@@ -714,17 +721,7 @@ def link_thresholds(
             break
         a, b, t = links[li]
         t = np.asarray(t, dtype=np.int64)
-        ra, pa = uf.find(a)
-        rb, pb = uf.find(b)
-        if ra == rb:
-            uf.add_wrap(ra, pa + t - pb)
-            root = ra
-        else:
-            root = ra if uf.rank(ra) >= uf.rank(rb) else rb
-            if root == ra:
-                uf.union(ra, rb, pa + t - pb)
-            else:
-                uf.union(rb, ra, pb - t - pa)
+        root, _ = uf.join(a, b, t)
         while uf.rank(root) > reached:
             reached += 1
             w = uf.basis[root][reached - 1]
