@@ -244,14 +244,38 @@ def cubic_cell(a_A: float = 1.0, barrier_eV: float = 0.0, n_mobile: int = 0,
                      [barrier_eV] * n, names, n_mobile)
 
 
-def _refined(network) -> bool:
-    """True when every site and link carries a refined energy (one reference for all)."""
-    return all(getattr(x, "energy_refined_eV", None) is not None for x in network.sites) and \
-        all(getattr(x, "saddle_refined_eV", None) is not None for x in network.links)
-
-
 def _hop_name(a: str, b: str) -> str:
     return "-".join(sorted((a, b)))
+
+
+def _site_energies(network, lattice: np.ndarray, frac: np.ndarray, merge_distance_A: float):
+    """Site energies on one reference, and the merged groups of split minima.
+
+    Refined energies are used when every link has a refined saddle and every merged group
+    has a refined member to stand for it: a grid minimum whose refinement failed (it runs off
+    to another minimum, i.e. a grid artefact such as the shallow minima beside Na1 on a
+    coarse grid) is then merged into its real neighbour and carries no energy of its own
+    (infinite, never a group's representative). Otherwise every energy is the grid's, so
+    grid and refined values are never mixed.
+
+    Returns
+    -------
+    refined : bool
+    energies : array (n_sites,)
+        eV, relative to the network minimum (inf for failed refinements when refined).
+    group, offset : arrays
+        From :func:`_merge_groups`.
+    """
+    if all(getattr(x, "saddle_refined_eV", None) is not None for x in network.links):
+        e_ref = np.array([np.inf if getattr(s, "energy_refined_eV", None) is None
+                          else float(s.energy_refined_eV) for s in network.sites])
+        if np.isfinite(e_ref).any():
+            group, offset = _merge_groups(lattice, frac, e_ref, merge_distance_A)
+            if all(np.isfinite(e_ref[group == g]).any() for g in range(int(group.max()) + 1)):
+                return True, e_ref, group, offset
+    e_grid = np.array([float(s.energy_eV) for s in network.sites])
+    group, offset = _merge_groups(lattice, frac, e_grid, merge_distance_A)
+    return False, e_grid, group, offset
 
 
 def _merge_groups(lattice: np.ndarray, frac: np.ndarray, energies: np.ndarray,
@@ -329,11 +353,10 @@ def cell_model_from_network(network, lattice: np.ndarray, n_mobile: int,
     sites = network.sites
     if not sites:
         raise NasiconSimError("the migration network has no sites")
-    refined = _refined(network)
     labels_all = [s.label if s.label is not None else f"site{s.index}" for s in sites]
-    e_all = np.array([float(s.energy_refined_eV if refined else s.energy_eV) for s in sites])
     frac_all = np.array([s.frac_coords for s in sites], dtype=float).reshape(-1, 3)
-    group, offset = _merge_groups(lattice, frac_all, e_all, float(merge_distance_A))
+    refined, e_all, group, offset = _site_energies(network, lattice, frac_all,
+                                                   float(merge_distance_A))
     n_groups = int(group.max()) + 1
     roots = np.array([np.flatnonzero(group == g)[np.argmin(e_all[group == g])]
                       for g in range(n_groups)])

@@ -53,9 +53,14 @@ def test_lattice_from_the_network(nzsp):
     dist = Lattice(structure.lattice.matrix).get_all_distances(frac, frac)
     alone = {i for i in range(len(frac)) if np.sum(dist[i] < 2.5) == 1}
     link = next(lk for lk in res.network.links if lk.site_a in alone and lk.site_b in alone)
-    kra = link.saddle_eV - 0.5 * (res.network.sites[link.site_a].energy_eV
-                                  + res.network.sites[link.site_b].energy_eV)
+    sa, sb = res.network.sites[link.site_a], res.network.sites[link.site_b]
+    # refined values when every link is refined (grid minima that failed to refine are merged
+    # into their neighbours), else the grid's: never a mix
+    assert all(lk.saddle_refined_eV is not None for lk in res.network.links)
+    kra = link.saddle_refined_eV - 0.5 * (sa.energy_refined_eV + sb.energy_refined_eV)
     assert np.isclose(lat.hop_kra_eV, kra).any()
+    grid_kra = link.saddle_eV - 0.5 * (sa.energy_eV + sb.energy_eV)
+    assert not np.isclose(lat.hop_kra_eV, grid_kra, atol=1e-6).all()
     # the supercell is at least 20 A and twice the interaction reach wide
     widths = 1.0 / np.linalg.norm(np.linalg.inv(lat.lattice), axis=0)
     assert widths.min() >= max(20.0, 2 * lat.interaction["cutoff_A"])
