@@ -107,6 +107,9 @@ def test_readme_table_of_the_recorded_study_is_the_summary(page):
     assert row("E_3D (eV), mean ± s.d.") == [
         f"{s['mean_eV']:.3f} ± {s['std_eV']:.3f}" for s in e3d]
     assert row("fraction with E_3D < 0.7 eV") == [f"{s['fraction_below']:.2f}" for s in e3d]
+    refined = [c["refined_summaries"]["E_3D_refined_eV"] for c in comps]
+    assert row("E_3D refined (eV), mean ± s.d.") == [
+        f"{s['mean_eV']:.3f} ± {s['std_eV']:.3f}" for s in refined]
     assert [re.sub(r"\s*\*$", "", v) for v in row("GNB p(single phase)")] == [
         f"{c['ml']['p_single_phase']:.2f}" for c in comps]
     assert row("measured sigma_total (mS/cm)") == [
