@@ -224,7 +224,10 @@ def write_slice_png(
     names = tuple(axis_names) if axis_names is not None else ("a", "b", "c")
     ax.set_xlabel(f"along {names[u]} (Å)")
     ax.set_ylabel(f"perpendicular to {names[u]}, in the ({names[u]}, {names[v]}) plane (Å)")
-    ax.set_title(title or f"BVSE section {names[axis]} = {plane_frac:.3f}", fontsize=9)
+    import textwrap
+
+    text = title or f"BVSE section {names[axis]} = {plane_frac:.3f}"
+    ax.set_title("\n".join(textwrap.wrap(text, 72)), fontsize=9)  # long titles stay inside
     fig.colorbar(mesh, ax=ax, extend="max",
                  label=f"E - E_min (eV); grey: {clip:.2f} eV and above")
     atomic_savefig(fig, path, dpi=dpi)
