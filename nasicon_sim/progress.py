@@ -28,7 +28,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-__all__ = ["QUIET_AFTER_S", "RUNNING_AFTER_S", "STAGE_DELAY_S", "job", "stage"]
+__all__ = ["QUIET_AFTER_S", "RUNNING_AFTER_S", "STAGE_DELAY_S", "is_quiet", "job", "stage"]
 
 #: Jobs that take this long (seconds) end with a ``done in`` line.
 QUIET_AFTER_S = 3.0
@@ -100,6 +100,11 @@ def stage(message: str) -> None:
     current.current = message
     with current.lock:
         current.pending = (message, time.perf_counter())
+
+
+def is_quiet() -> bool:
+    """True inside a job started with ``quiet`` (``nasicon-sim -q``): print no progress."""
+    return _JOB is not None and _JOB.quiet
 
 
 def _is_terminal(stream: Any) -> bool:

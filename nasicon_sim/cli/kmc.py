@@ -127,12 +127,14 @@ def run(args: argparse.Namespace) -> int:
     def progress(msg: str) -> None:
         print(f"kmc: {msg}", file=sys.stderr, flush=True)
 
-    if not args.no_progress:
+    from nasicon_sim.progress import is_quiet
+
+    silent = args.no_progress or is_quiet()  # --no-progress, or nasicon-sim -q
+    if not silent:
         progress(f"BVSE migration network at {args.spacing} A")
     result = transport(structure, settings,
                        BVSESettings(spacing_A=args.spacing, keep_landscape=False),
-                       checkpoint=args.checkpoint,
-                       progress=None if args.no_progress else progress)
+                       checkpoint=args.checkpoint, progress=None if silent else progress)
     d = result.as_dict()
     d["input"] = args.structure
     if args.plot:

@@ -144,3 +144,17 @@ def test_cli_json_and_errors(tmp_path, capsys, nzsp):
                       (["--min-length", "0"], "--min-length")):
         assert main(["kmc", str(path), *bad]) == 2
         assert flag in capsys.readouterr().err
+
+
+def test_quiet_flag_silences_kmc_progress(tmp_path, capsys, nzsp):
+    from nasicon_sim.cli.main import main
+
+    structure, _ = nzsp
+    path = tmp_path / "nzsp.cif"
+    structure.to(filename=str(path))
+    args = ["kmc", str(path), "--temperatures", "473", "--passes", "10", "--runs", "2",
+            "--blocks", "2", "--equilibration-passes", "2", "--spacing", str(SPACING), "--json"]
+    assert main(args) == 0
+    assert "run 2/2" in capsys.readouterr().err
+    assert main(["-q", *args]) == 0
+    assert "kmc:" not in capsys.readouterr().err
