@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import math
 import sys
@@ -365,10 +366,13 @@ class StudyResults:
     ml_evaluation: dict[str, Any] = field(default_factory=dict)
     #: kMC transport summary (:func:`nasicon_sim.transport.study.collect_kmc`), {} without [kmc]
     kmc: dict[str, Any] = field(default_factory=dict)
+    #: NEB barriers beside BVSE (:func:`nasicon_sim.neb.study.collect_neb`), {} without [neb]
+    neb: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return {
             **({"kmc": self.kmc} if self.kmc else {}),
+            **({"neb": self.neb} if self.neb else {}),
             "study": {"name": self.study.name, "title": self.study.title,
                       "source": self.study.source, **self.study.settings_dict()},
             "nasicon_sim_version": __version__,
@@ -599,13 +603,20 @@ def check_plugins(study: Study, allow_plugins: bool) -> None:
     NasiconSimError
     """
     method = str(study.relax.method).strip()
-    if method.lower() in BUILTIN_RELAX_METHODS or allow_plugins:
-        return
-    module = method.partition(":")[0]
-    raise NasiconSimError(
-        f"study {study.name!r}: [relax] method = {method!r} would import and run the Python "
-        f"module {module!r}; a study file cannot enable code by itself: pass --allow-plugins "
-        "if you trust it, or use method = \"chgnet\" or \"none\"")
+    if method.lower() not in BUILTIN_RELAX_METHODS and not allow_plugins:
+        module = method.partition(":")[0]
+        raise NasiconSimError(
+            f"study {study.name!r}: [relax] method = {method!r} would import and run the Python "
+            f"module {module!r}; a study file cannot enable code by itself: pass "
+            "--allow-plugins if you trust it, or use method = \"chgnet\" or \"none\"")
+    neb = getattr(study, "neb", None)
+    calc = "chgnet" if neb is None else str(neb.calculator).strip()
+    if calc.lower() != "chgnet" and not allow_plugins:
+        module = calc.partition(":")[0]
+        raise NasiconSimError(
+            f"study {study.name!r}: [neb] calculator = {calc!r} would import and run the Python "
+            f"module {module!r}; a study file cannot enable code by itself: pass "
+            "--allow-plugins if you trust it, or use calculator = \"chgnet\"")
 
 
 def run_study(
@@ -753,14 +764,31 @@ def run_study(
         kmc_summary = collect_kmc(study, store, keys_by_label)
     else:
         kmc_failures = []
+    neb_summary: dict[str, Any] = {}
+    neb_failures: list[str] = []
+    if study.neb is not None:  # NEB is its own stage, keyed by configuration + hop + [neb]
+        from nasicon_sim.neb.study import collect_neb, run_study_neb
+
+        progress_stage("NEB barriers of the network hops")
+        keys_by_label = {c.label: task_keys(study, c) for c in study.compositions}
+        neb_failures = run_study_neb(study, store, keys_by_label, workers=workers,
+                                     dask_address=dask_address, progress=progress)
+        neb_summary, table, model = collect_neb(study, store, keys_by_label)
+        table.write(out_dir / "neb_barriers")
+        from nasicon_sim.io.atomic import atomic_write_text
+
+        atomic_write_text(out_dir / "neb_barrier_model.json",
+                          json.dumps(model.as_dict(), indent=1) + "\n")
     run = RunSummary(n_tasks=n_total, n_computed=len(tasks) - len(failures), n_reused=n_reused,
-                     failures=tuple(failures + kmc_failures),
+                     failures=tuple(failures + kmc_failures + neb_failures),
                      seconds=round(time.perf_counter() - t0, 2),
                      executor=f"dask:{dask_address}" if dask_address else f"local:{workers or 'all'}")
     progress_stage("aggregating the results")
     results = aggregate(study, store, run, out_dir)
     if kmc_summary:
         results = replace(results, kmc=kmc_summary)
+    if neb_summary:
+        results = replace(results, neb=neb_summary)
     if report:
         progress_stage(f"writing the report in {out_dir}")
         from nasicon_sim.report.study import write_study_report

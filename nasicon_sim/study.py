@@ -13,6 +13,8 @@ The file format (see ``calculations/zuo2026/study.toml`` for a complete example)
     [relax]            method ("none", "chgnet", or "module:factory"), fmax_eV_A, steps, cell,
                        optimizer (an ASE optimiser, nasicon_sim.relax.OPTIMIZERS), batch_size
     [kmc]              optional: kMC transport of every stored configuration (KMCSpec)
+    [neb]              optional: NEB barriers of the network hops of the first configurations
+                       (NEBSpec; the report shows them beside the BVSE barriers)
     [profiles.NAME]    overrides of the sections above (e.g. a laptop-sized profile)
     [[composition]]    label, formula, single_phase, phase, sigma_total_mS_cm, ea_eV, ...
 """
@@ -39,6 +41,7 @@ __all__ = [
     "EnsembleSpec",
     "MLSpec",
     "KMCSpec",
+    "NEBSpec",
     "RelaxSpec",
     "Study",
     "StudyComposition",
@@ -173,6 +176,42 @@ class KMCSpec:
 
 
 @dataclass(frozen=True)
+class NEBSpec:
+    """The ``[neb]`` table: climbing-image NEB of each configuration's network hops.
+
+    Band fields are those of :class:`nasicon_sim.neb.NEBSettings` (n_images, spring_eV_A2,
+    fmax_eV_A, steps, climb, method, relax_fmax_eV_A, relax_steps, calculator, idpp); images
+    are evaluated one by one (batching measured slower on CPU, ``benchmarks/bench_neb.py``).
+    ``max_configurations``: NEB on the first N configurations of each composition (0: all;
+    default 1); ``max_hops``: the first N hops of each configuration's network, percolation
+    bottlenecks first (default 2); ``label_pairs``: only these hops, e.g.
+    ``["Na1-Na2", "Na1-Na3"]`` (empty: any).
+    """
+
+    n_images: int = 5
+    spring_eV_A2: float = 0.1
+    fmax_eV_A: float = 0.05
+    steps: int = 500
+    climb: bool = True
+    method: str = "improvedtangent"
+    relax_fmax_eV_A: float | None = None
+    relax_steps: int = 500
+    calculator: str = "chgnet"
+    idpp: bool = True
+    max_configurations: int = 1
+    max_hops: int = 2
+    label_pairs: list = field(default_factory=list)
+
+    def settings_dict(self) -> dict[str, Any]:
+        """Keyword arguments of ``NEBSettings`` (validated there)."""
+        d = asdict(self)
+        for k in ("max_configurations", "max_hops", "label_pairs"):
+            d.pop(k)
+        d["batch"] = False
+        return d
+
+
+@dataclass(frozen=True)
 class Study:
     """A parsed study definition.
 
@@ -200,6 +239,7 @@ class Study:
     ml: MLSpec = MLSpec()
     relax: RelaxSpec = RelaxSpec()
     kmc: KMCSpec | None = None
+    neb: NEBSpec | None = None
     profile: str | None = None
     path: Path | None = None
     profiles: dict[str, dict[str, Any]] = field(default_factory=dict, compare=False, repr=False)
@@ -220,6 +260,10 @@ class Study:
             current = asdict(self.kmc or KMCSpec())
             current.update(overrides["kmc"])
             kwargs["kmc"] = _build(KMCSpec, current, f"profiles.{name}.kmc")
+        if "neb" in overrides:
+            current = asdict(self.neb or NEBSpec())
+            current.update(overrides["neb"])
+            kwargs["neb"] = _build(NEBSpec, current, f"profiles.{name}.neb")
         return replace(self, **kwargs)
 
     def composition(self, label: str) -> StudyComposition:
@@ -237,6 +281,7 @@ class Study:
             "ml": asdict(self.ml),
             "relax": asdict(self.relax),
             "kmc": None if self.kmc is None else asdict(self.kmc),
+            "neb": None if self.neb is None else asdict(self.neb),
             "profile": self.profile,
         }
 
@@ -308,6 +353,27 @@ def _validate(study: Study) -> None:
             KMCSettings.from_dict(study.kmc.settings_dict())
         except NasiconSimError as exc:
             raise DataError(f"[kmc] {exc}") from None
+    if study.neb is not None:
+        _validate_neb(study.neb)
+
+
+def _validate_neb(spec: NEBSpec) -> None:
+    from nasicon_sim.errors import NasiconSimError
+    from nasicon_sim.neb.band import NEBSettings
+
+    try:
+        NEBSettings.from_dict(spec.settings_dict())
+    except NasiconSimError as exc:
+        raise DataError(f"[neb] {exc}") from None
+    for name in ("max_configurations", "max_hops"):
+        value = getattr(spec, name)
+        low = 0 if name == "max_configurations" else 1
+        if isinstance(value, bool) or not isinstance(value, int) or value < low:
+            raise DataError(f"[neb] {name} must be an integer >= {low}, got {value!r}")
+    pairs = spec.label_pairs
+    if not isinstance(pairs, list) or not all(
+            isinstance(p, str) and re.fullmatch(r"[A-Za-z0-9_]+-[A-Za-z0-9_]+", p) for p in pairs):
+        raise DataError(f"[neb] label_pairs must be a list of hops like \"Na1-Na2\", got {pairs!r}")
 
 
 def load_study(path: str | Path, profile: str | None = None) -> Study:
@@ -354,6 +420,8 @@ def load_study(path: str | Path, profile: str | None = None) -> Study:
     sections = {name: _build(cls, raw.pop(name, {}), name) for name, cls in _SECTIONS.items()}
     kmc_raw = raw.pop("kmc", None)
     sections["kmc"] = None if kmc_raw is None else _build(KMCSpec, dict(kmc_raw), "kmc")
+    neb_raw = raw.pop("neb", None)
+    sections["neb"] = None if neb_raw is None else _build(NEBSpec, dict(neb_raw), "neb")
     profiles = raw.pop("profiles", {})
     if raw:
         raise DataError(f"{file}: unknown section(s) {', '.join(sorted(raw))}")

@@ -22,6 +22,7 @@ from nasicon_sim.provenance import software_line
 from nasicon_sim.report.figures import plot_barrier_distributions, plot_barrier_vs_conductivity
 from nasicon_sim.report.html import IsosurfaceView, img_tag, write_report_html
 from nasicon_sim.report.kmc import kmc_section
+from nasicon_sim.report.neb import neb_section
 
 if TYPE_CHECKING:
     from nasicon_sim.runner import StudyResults
@@ -431,6 +432,7 @@ def write_study_report(results: StudyResults, store: ResultsStore,
         "expected if the bulk framework decided the ranking.",
         "",
         *kmc_lines,
+        *neb_section(getattr(results, "neb", {}) or {}),
         "## Where the comparison cannot hold",
         "",
         *[f"- {n}" for n in _caveats(results)],
