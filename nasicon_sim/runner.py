@@ -629,6 +629,7 @@ def run_study(
     progress: bool = True,
     report: bool = True,
     allow_plugins: bool = False,
+    redraw: bool = False,
 ) -> StudyResults:
     """Run a study end to end and write its report.
 
@@ -650,8 +651,12 @@ def run_study(
     report : bool
         Write ``report.md``, figures and ``report.html``.
     allow_plugins : bool
-        Let the study's ``[relax] method = "module:factory"`` import and run that module
-        (``--allow-plugins``); without it such a study is refused before any work.
+        Let the study's ``[relax] method`` or ``[neb] calculator = "module:factory"`` import
+        and run that module (``--allow-plugins``); without it such a study is refused before
+        any work.
+    redraw : bool
+        Redraw the stored landscape sections with the current figure code
+        (:func:`redraw_sections`, ``--redraw-sections``).
 
     Returns
     -------
@@ -753,6 +758,8 @@ def run_study(
     finally:
         if bar is not None:
             bar.close()
+    if redraw:  # figures of configurations stored by earlier runs, in the current style
+        redraw_sections(study, store)
     kmc_summary: dict[str, Any] = {}
     if study.kmc is not None:  # transport is its own stage, keyed by configuration + [kmc]
         from nasicon_sim.transport.study import collect_kmc, run_study_kmc
@@ -965,6 +972,69 @@ def _as_float(value: Any) -> float:
         return float(value)
     except (TypeError, ValueError):
         return math.nan
+
+
+def redraw_sections(study: Study, store: ResultsStore) -> list[str]:
+    """Redraw the stored landscape sections and previews with the current figure code.
+
+    For configuration 0 of every composition (the one the report draws), the landscape is
+    recomputed from the stored structure (the relaxed one when the study relaxes) with the
+    study's BVSE settings; its E_1D/E_2D/E_3D must reproduce the stored values to 1e-6 eV,
+    else nothing is replaced. Only the figure data of the row change.
+
+    Returns
+    -------
+    list of str
+        The labels whose figures were redrawn.
+
+    Raises
+    ------
+    NasiconSimError
+        A stored configuration is not reproduced (other code or settings: recompute the
+        study instead).
+    """
+    from pymatgen.core import Structure
+    from pymatgen.io.ase import AseAtomsAdaptor
+
+    from nasicon_sim.bvse.analysis import analyse
+    from nasicon_sim.bvse.settings import BVSESettings
+    from nasicon_sim.network import ReferenceSites
+
+    done = []
+    for comp in study.compositions:
+        key = task_keys(study, comp)[0]
+        recs = list(store.records(task_hash=key))
+        if not recs:
+            continue
+        row, atoms = recs[0]
+        progress_stage(f"redrawing the section of {comp.label}")
+        config = _build(study, comp, start=0)[0]
+        frac, labels, wyck = _reference(config)
+        reference = ReferenceSites(np.asarray(frac, dtype=float), tuple(labels), tuple(wyck))
+        settings = BVSESettings(**_bvse_kwargs(study), keep_landscape=True)
+        stored = AseAtomsAdaptor.get_structure(atoms)
+        if [sp.symbol for sp in stored.species] != [
+                getattr(sp, "symbol", str(sp)) for sp in config.structure.species]:
+            raise NasiconSimError(
+                f"{study.name} {comp.label}#0: the stored structure is not the configuration the "
+                "builder makes now: recompute the study instead of redrawing its sections")
+        # the stored (possibly relaxed) positions with the builder's oxidation states
+        structure = Structure(stored.lattice, config.structure.species, stored.frac_coords)
+        result = analyse(structure, settings, reference)
+        for dim, value in zip((1, 2, 3), result.barriers_eV):
+            stored = _as_float(row.get(f"E_{dim}D_eV"))
+            same = (value is None and not math.isfinite(stored)) or (
+                value is not None and math.isfinite(stored) and abs(value - stored) <= 1e-6)
+            if not same:
+                raise NasiconSimError(
+                    f"{study.name} {comp.label}#0: E_{dim}D recomputed {value} eV differs from "
+                    f"the stored {stored} eV; the store was made by other code or settings: "
+                    "recompute the study instead of redrawing its sections")
+        store.update_figures(key, {
+            "preview": _preview(np.asarray(result.landscape.energies_eV)),
+            "slice_png": _slice_png(result, comp.label, row.get("supercell_matrix"))})
+        done.append(comp.label)
+    return done
 
 
 def previews(store: ResultsStore, study: Study) -> Mapping[str, tuple[np.ndarray, np.ndarray, dict, bytes | None]]:

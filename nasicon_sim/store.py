@@ -337,6 +337,26 @@ class ResultsStore:
             assert row is not None
             return int(row.id)
 
+    def update_figures(self, key: str, extra_data: Mapping[str, Any]) -> None:
+        """Replace a stored task's figure data (``preview``, ``slice_png``); its results,
+        tags and structure are never changed.
+
+        Raises
+        ------
+        DataError
+            No row under ``key``, or an entry other than the figure data.
+        """
+        allowed = {"preview", "slice_png"}
+        bad = sorted(set(extra_data) - allowed)
+        if bad:
+            raise DataError(f"only figure data ({', '.join(sorted(allowed))}) can be replaced, "
+                            f"not {', '.join(bad)}")
+        row = self._first(key)
+        if row is None:
+            raise DataError(f"no stored task {key!r}")
+        with self._db as db:
+            db.update(int(row.id), data=dict(extra_data))
+
     def rows(self, **selection: Any) -> Iterator[dict[str, Any]]:
         """Stored results matching key-value pairs (e.g. ``study="zuo2026"``), as dicts.
 

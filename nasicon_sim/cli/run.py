@@ -19,9 +19,9 @@ def _common(p: argparse.ArgumentParser) -> None:
                    help="ase.db URL of the results store (default: OUT/results.db)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--allow-plugins", action="store_true",
-                   help="let the study's [relax] method = \"module:factory\" import and run that "
-                   "Python module (refused without this flag: a study file is data and "
-                   "cannot enable code by itself)")
+                   help="let the study's [relax] method or [neb] calculator = "
+                   "\"module:factory\" import and run that Python module (refused without "
+                   "this flag: a study file is data and cannot enable code by itself)")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -34,6 +34,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--profile", default=None, help="apply [profiles.NAME] of the study file")
     p.add_argument("-o", "--output", default=None, metavar="OUT",
                    help="output directory (default: STUDY/results[-PROFILE])")
+    p.add_argument("--redraw-sections", action="store_true",
+                   help="redraw the stored landscape sections with the current figure code "
+                   "(recomputes configuration 0's landscape of each composition, which must "
+                   "reproduce the stored barriers; nothing else changes)")
     _common(p)
     p.set_defaults(func=run)
 
@@ -53,7 +57,8 @@ def _execute(study, args: argparse.Namespace) -> int:
     try:
         results = run_study(study, out, workers=args.workers, dask_address=args.dask,
                             store_url=args.store, progress=not args.no_progress,
-                            allow_plugins=args.allow_plugins)
+                            allow_plugins=args.allow_plugins,
+                            redraw=getattr(args, "redraw_sections", False))
     except KeyboardInterrupt:
         print("interrupted: finished configurations are stored; rerun the same command to "
               "resume", file=sys.stderr)
