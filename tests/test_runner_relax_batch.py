@@ -140,9 +140,9 @@ def test_an_interrupted_batch_keeps_its_finished_relaxations(tmp_path):
 def test_the_successor_protocol_of_the_relaxed_study_loads():
     from pathlib import Path
 
-    root = Path(__file__).resolve().parents[1] / "calculations" / "zuo2026-relaxed"
-    recorded = load_study(root)
-    successor = load_study(root / "protocol-LBFGS-fmax0.01.toml")
+    root = Path(__file__).resolve().parents[1] / "calculations"
+    recorded = load_study(root / "zuo2026-relaxed")
+    successor = load_study(root / "zuo2026-relaxed-8")
     assert recorded.relax.optimizer == "FIRE"  # what its stored rows were relaxed by
     assert successor.ensemble.n_configurations >= 8 and successor.relax.optimizer == "LBFGS"
     assert [c.formula for c in successor.compositions] == \
