@@ -28,4 +28,8 @@ done
 # one more ME1 Na1-Na3 link, in a Lu-rich environment (M:Lu2Ti1)
 $NS neb relaxed/me1.cif --hop 0,4 --images 3 --fmax 0.1 --steps 200 --relax-steps 300 \
   --threads 1 --resume -o me1-na1na3-lu || true
+# the first ME1 Na1-Na3 hop again, finer: 7 images, band to 0.05 eV/A, end points to 0.02 eV/A
+# (the 3-image band at 0.1 eV/A had no saddle)
+$NS neb relaxed/me1.cif --hop 0,14 --images 7 --fmax 0.05 --relax-fmax 0.02 --steps 400 \
+  --relax-steps 500 --threads 1 --resume -o me1-na1na3-fine || true
 PYTHONPATH="${PYTHONPATH:-../..}" ${PYTHON:-python} summarize.py

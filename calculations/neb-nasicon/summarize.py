@@ -63,7 +63,8 @@ def main() -> None:
                          "bvse_backward_eV": d["bvse_barrier_backward_eV"],
                          "bvse_kra_eV": d["bvse_kra_eV"], "n_steps": d["n_steps"],
                          "max_force_eV_A": d["max_force_eV_A"], "seconds": d["seconds"],
-                         "message": d["message"], "notes": d["notes"]})
+                         "message": d["message"], "notes": d["notes"],
+                         "band": f"{r.settings['n_images']} / {r.settings['fmax_eV_A']:g}"})
     table = BarrierTable.from_results(results)
     table.write(HERE / "barriers")
     model = fit_model(table)
@@ -72,13 +73,13 @@ def main() -> None:
                "calculator": sorted({r.calculator for r in results if r.calculator}),
                "settings": results[0].settings if results else {}}
     atomic_write_text(HERE / "summary.json", json.dumps(summary, indent=1) + "\n")
-    lines = ["| cell | hop | environment | NEB forward / backward (eV) | NEB KRA (eV) | "
-             "BVSE forward / backward (eV) | BVSE KRA (eV) | status |",
-             "|---|---|---|---|---|---|---|---|"]
+    lines = ["| cell | hop | environment | images / fmax (eV/A) | NEB forward / backward (eV) | "
+             "NEB KRA (eV) | BVSE forward / backward (eV) | BVSE KRA (eV) | status |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         env = r["env_key"].replace("|", "\\|")  # a table cell: escape the key's bar
         lines.append(f"| {r['cell'].split()[0]} | {'-'.join(r['labels'])} | `{env}` | "
-                     f"{_f(r['neb_forward_eV'])} / {_f(r['neb_backward_eV'])} | "
+                     f"{r['band']} | {_f(r['neb_forward_eV'])} / {_f(r['neb_backward_eV'])} | "
                      f"{_f(r['neb_kra_eV'])} | {_f(r['bvse_forward_eV'])} / "
                      f"{_f(r['bvse_backward_eV'])} | {_f(r['bvse_kra_eV'])} | {r['status']} |")
     atomic_write_text(HERE / "summary.md", "\n".join(lines) + "\n")
