@@ -79,3 +79,25 @@ def test_relaxation_headline_is_the_benchmark():
         d = json.loads((ROOT / f"benchmarks/results/{name}.json").read_text())
         speedups += [row["speedup_batched"] for row in d["rows"]]
     assert f"({min(speedups):.2f}-{max(speedups):.2f}x)" in TEXT
+
+
+def test_relaxed_ensemble_headline_is_the_recorded_summary():
+    summary = json.loads((ROOT / "calculations/zuo2026-relaxed-8/results/summary.json").read_text())
+    comps = summary["compositions"]
+    flat = " ".join(TEXT.split())
+    un = [c["relaxation"]["unrelaxed_E_3D_eV"]["mean_eV"] for c in comps]
+    rel = [c["relaxation"]["relaxed_E_3D_eV"]["mean_eV"] for c in comps]
+    assert all(c["relaxation"]["n_converged"] == c["relaxation"]["n"] == 8 for c in comps)
+    assert (f"from {min(un):.3f}-{max(un):.3f} eV to {min(rel):.3f}-{max(rel):.3f} eV"
+            in flat)
+    fw = {c["composition"]["label"]: c["n_frameworks"] for c in comps}
+    assert f"NZSP's and LE's hold {fw['NZSP']} and {fw['LE']} distinct frameworks" in flat
+    corr = summary["correlations"]["E_3D_eV vs log10 sigma_total"]
+    assert (f"Spearman {corr['rho']:+.2f} (95 % bootstrap interval over configurations "
+            f"{corr['ci_low']:+.2f}..{corr['ci_high']:+.2f}, p = {corr['p_value']:.2f}, "
+            f"n = {corr['n_compositions']})") in flat
+    assert corr["rho"] > 0  # "the wrong way round"
+    kmc = summary["kmc"]
+    fitted = [lab for lab, c in kmc["compositions"].items() if c["Ea_eV"]]
+    assert fitted == ["NZSP"]  # "converges only for NZSP"
+    assert all(r is None for r in kmc["correlations"].values())
