@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 from nasicon_sim.errors import NasiconSimError, OptionalDependencyError
 
-__all__ = ["default_workers", "run_tasks"]
+__all__ = ["default_workers", "run_and_record", "run_tasks"]
 
 log = logging.getLogger(__name__)
 
@@ -126,3 +126,61 @@ def run_tasks(
         if n < 1:
             raise NasiconSimError(f"--workers must be >= 1, got {n}")
         yield from _local(func, tasks, min(n, len(tasks)))
+
+
+def run_and_record(
+    func: Callable[[T], Any],
+    tasks: Iterable[T],
+    record: Callable[[T, Any], None],
+    describe: Callable[[T], str],
+    *,
+    desc: str,
+    unit: str,
+    workers: int | None = None,
+    dask_address: str | None = None,
+    progress: bool = True,
+) -> list[str]:
+    """:func:`run_tasks` with a progress bar on stderr, each result recorded as it completes.
+
+    Parameters
+    ----------
+    func, tasks, workers, dask_address
+        As for :func:`run_tasks`.
+    record : callable
+        ``record(task, result)`` for every successful task (e.g. store it).
+    describe : callable
+        ``describe(task)``: how a failure message names the task.
+    desc, unit : str
+        Progress bar label and unit.
+    progress : bool
+        Show the bar (tqdm; hidden when stderr is not a terminal).
+
+    Returns
+    -------
+    list of str
+        One message per failed task; the run goes on after a failure.
+    """
+    import sys
+
+    tasks = list(tasks)
+    failures: list[str] = []
+    if not tasks:
+        return failures
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(tasks), desc=desc, unit=unit, file=sys.stderr, disable=None)
+    try:
+        for task, result in run_tasks(func, tasks, workers=workers, dask_address=dask_address):
+            if isinstance(result, BaseException):
+                failures.append(f"{describe(task)}: {type(result).__name__}: {result}")
+                log.error("%s failed: %s", describe(task), result)
+            else:
+                record(task, result)
+            if bar is not None:
+                bar.update(1)
+    finally:
+        if bar is not None:
+            bar.close()
+    return failures

@@ -17,7 +17,6 @@ BVSE-to-NEB map (:func:`nasicon_sim.neb.table.fit_model`).
 from __future__ import annotations
 
 import logging
-import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import SimpleNamespace
@@ -177,36 +176,20 @@ def run_study_neb(study, store, keys_by_label: Mapping[str, Sequence[str]],
     """
     from pymatgen.core import Structure
 
-    from nasicon_sim.executors import run_tasks
+    from nasicon_sim.executors import run_and_record
 
     tasks, _ = plan_neb_tasks(study, store, keys_by_label)
-    failures: list[str] = []
-    if not tasks:
-        return failures
     tag = settings_tag(study.neb.settings_dict())
-    bar = None
-    if progress:
-        from tqdm import tqdm
 
-        bar = tqdm(total=len(tasks), desc=f"{study.name}: NEB", unit="hop", file=sys.stderr,
-                   disable=None)
-    try:
-        for task, result in run_tasks(run_neb_task, tasks, workers=workers,
-                                      dask_address=dask_address):
-            if isinstance(result, BaseException):
-                failures.append(f"NEB {task.label}#{task.index} {task.hop.get('name')}: "
-                                f"{type(result).__name__}: {result}")
-                log.error("NEB of %s #%d failed: %s", task.label, task.index, result)
-            else:
-                store.put(task.key, Structure.from_dict(task.structure), result,
-                          {"neb_study": study.name, "label": task.label, "index": task.index,
-                           "neb_settings": tag})
-            if bar is not None:
-                bar.update(1)
-    finally:
-        if bar is not None:
-            bar.close()
-    return failures
+    def record(task: NEBTask, result: dict) -> None:
+        store.put(task.key, Structure.from_dict(task.structure), result,
+                  {"neb_study": study.name, "label": task.label, "index": task.index,
+                   "neb_settings": tag})
+
+    return run_and_record(run_neb_task, tasks, record,
+                          lambda t: f"NEB {t.label}#{t.index} {t.hop.get('name')}",
+                          desc=f"{study.name}: NEB", unit="hop", workers=workers,
+                          dask_address=dask_address, progress=progress)
 
 
 def _mean(values: Sequence[float | None]) -> float | None:
@@ -262,14 +245,13 @@ def collect_neb(study, store, keys_by_label: Mapping[str, Sequence[str]]
         for h in hops:
             pair = "-".join(sorted(lab.rstrip("*") for lab in h["hop"].split("-")))
             usable = h["converged"] and h["has_saddle"]
-            d = by_pair.setdefault(pair, {"neb": [], "bvse": [], "n": []})
-            d["n"].append(1)
+            d = by_pair.setdefault(pair, {"neb": [], "bvse": []})
             d["bvse"].append(h["bvse_kra_eV"])
             if usable:
                 d["neb"].append(h["neb_kra_eV"])
         comps[comp.label] = {
             "hops": hops,
-            "label_pairs": {p: {"n_hops": len(d["n"]), "n_with_barrier": len(d["neb"]),
+            "label_pairs": {p: {"n_hops": len(d["bvse"]), "n_with_barrier": len(d["neb"]),
                                 "neb_kra_eV_mean": _mean(d["neb"]),
                                 "bvse_kra_eV_mean": _mean(d["bvse"])}
                             for p, d in sorted(by_pair.items())},

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import math
-import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -77,9 +76,10 @@ def run_study_kmc(study, store, keys_by_label: Mapping[str, Sequence[str]],
     bvse_kwargs : mapping
         The study's BVSE settings (mobile ion, Na-Na term parameters).
     """
+    from pymatgen.core import Structure
     from pymatgen.io.ase import AseAtomsAdaptor
 
-    from nasicon_sim.executors import run_tasks
+    from nasicon_sim.executors import run_and_record
 
     spec = study.kmc
     settings = spec.settings_dict()
@@ -101,33 +101,14 @@ def run_study_kmc(study, store, keys_by_label: Mapping[str, Sequence[str]],
                                  structure=structure.as_dict(),
                                  network={"sites": row["sites"], "links": row["links"]},
                                  bvse=dict(bvse_kwargs), settings=settings))
-    failures: list[str] = []
-    if not tasks:
-        return failures
-    bar = None
-    if progress:
-        from tqdm import tqdm
 
-        bar = tqdm(total=len(tasks), desc=f"{study.name}: kMC", unit="cfg", file=sys.stderr,
-                   disable=None)
-    try:
-        for task, result in run_tasks(run_kmc_task, tasks, workers=workers,
-                                      dask_address=dask_address):
-            if isinstance(result, BaseException):
-                failures.append(f"kMC {task.label}#{task.index}: {type(result).__name__}: "
-                                f"{result}")
-                log.error("kMC of %s #%d failed: %s", task.label, task.index, result)
-            else:
-                from pymatgen.core import Structure
+    def record(task: KMCTask, result: dict) -> None:
+        store.put(task.key, Structure.from_dict(task.structure), result,
+                  {"kmc_study": study.name, "label": task.label, "index": task.index})
 
-                store.put(task.key, Structure.from_dict(task.structure), result,
-                          {"kmc_study": study.name, "label": task.label, "index": task.index})
-            if bar is not None:
-                bar.update(1)
-    finally:
-        if bar is not None:
-            bar.close()
-    return failures
+    return run_and_record(run_kmc_task, tasks, record, lambda t: f"kMC {t.label}#{t.index}",
+                          desc=f"{study.name}: kMC", unit="cfg", workers=workers,
+                          dask_address=dask_address, progress=progress)
 
 
 def _geo(values: list[float]) -> tuple[float | None, float | None]:
