@@ -151,8 +151,10 @@ class BornMayer(Calculator):
     """A toy ionic potential for NEB tests on NASICON cells, cheap and with real saddles.
 
     Mobile ions (Na) repel the oxygens and each other with Born-Mayer terms
-    A exp(-r / rho) (Na-O: A = 5836.814 eV, rho = 0.2387 A; Na-Na: A = 7895.4 eV,
-    rho = 0.1709 A; Bush, Gale, Catlow & Battle, J. Mater. Chem. 4 (1994) 831); every other
+    A exp(-r / rho) (Na-O: A = 5836.814 eV, rho = 0.2387 A, and Na-Na: A = 7895.4 eV,
+    rho = 0.1709 A, magnitudes as tabulated for Bush, Gale, Catlow & Battle, J. Mater. Chem. 4
+    (1994) 831, not checked against that paper: the tests need only a smooth repulsion with
+    real saddles, and check its forces against finite differences); every other
     atom is tied by a spring (5 eV/A^2) to where it was in the first structure evaluated. A Na+
     ion rests in a cage of oxygens and crosses the oxygen window between two sites over a
     barrier; distances by minimum image (cells wider than 2 x 3 A).
