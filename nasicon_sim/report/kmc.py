@@ -42,19 +42,22 @@ def kmc_section(kmc: Mapping[str, Any], fig_dir: Path) -> tuple[list[str], list[
         f"{s.get('blocking_distance_A')} Å, nu0 = {_fmt(s.get('attempt_frequency_Hz'), '.1e')} Hz) at "
         f"{', '.join(f'{t:g}' for t in temps)} K, {s.get('runs')} runs x {s.get('passes')} "
         "passes per temperature; sigma(25 °C) and Ea from an Arrhenius fit of sigma T over "
-        "the converged temperatures. Mean ± standard deviation over configurations (log10 for "
-        "sigma; – with one configuration). Nothing is fitted to the measured values. Rank "
-        "correlations use the compositions with both a predicted and a measured value; their "
-        "bootstrap interval resamples configurations only.",
+        "the converged temperatures. Mean ± standard deviation over the configurations with a "
+        "fit (log10 for sigma; – with one); a configuration converged at fewer than two "
+        "temperatures has no fit and is left out, so a composition's mean can rest on its "
+        "more mobile configurations only (the column 'with a fit' says how many). Nothing is "
+        "fitted to the measured values. Rank correlations use the compositions with both a "
+        "predicted and a measured value; their bootstrap interval resamples configurations "
+        "only.",
         "",
-        "| Composition | configurations | log10 sigma(25 °C) kMC (S/cm) | measured sigma_total "
+        "| Composition | configurations (with a fit) | log10 sigma(25 °C) kMC (S/cm) | measured sigma_total "
         "(S/cm) | Ea kMC (eV) | Ea measured (eV) |",
         "|---|---|---|---|---|---|",
     ]
     for label, c in comps.items():
         meas = c.get("measured_sigma_total_mS_cm")
         lines.append(
-            f"| {label} | {c['n_configurations']} | "
+            f"| {label} | {c['n_configurations']} ({c.get('n_fitted', len(c['Ea_eV']))}) | "
             f"{_fmt(c['log10_sigma_25C_mean'], '.2f')} ± {_fmt(c['log10_sigma_25C_sd'], '.2f')} | "
             f"{_fmt(None if meas is None else meas / 1000.0, '.2e')} | "
             f"{_fmt(c['Ea_eV_mean'], '.3f')} ± {_fmt(c['Ea_eV_sd'], '.3f')} | "

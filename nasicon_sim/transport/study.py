@@ -123,7 +123,8 @@ def collect_kmc(study, store, keys_by_label: Mapping[str, Sequence[str]]) -> dic
     """Per-composition kMC summary and rank correlations with the measured values.
 
     Returns a JSON-able dict: ``compositions`` (label -> configurations' sigma(25 C), Ea,
-    sigma per temperature, their means) and ``correlations`` (Spearman rho with bootstrap
+    sigma per temperature, their means; ``n_fitted`` counts the configurations with an
+    Arrhenius fit, the only ones in the sigma(25 C) and Ea means) and ``correlations`` (Spearman rho with bootstrap
     intervals of predicted log10 sigma(25 C) vs measured log10 sigma_total, and of predicted
     vs measured Ea), or {} when the study has no ``[kmc]``.
     """
@@ -146,6 +147,7 @@ def collect_kmc(study, store, keys_by_label: Mapping[str, Sequence[str]]) -> dic
         m25, sd25 = _geo(s25)
         comps[comp.label] = {
             "n_configurations": len(rows),
+            "n_fitted": len(ea),
             "sigma_25C_S_cm": s25, "Ea_eV": ea,
             "log10_sigma_25C_mean": m25, "log10_sigma_25C_sd": sd25,
             "Ea_eV_mean": float(np.mean(ea)) if ea else None,

@@ -16,6 +16,7 @@ def test_kmc_section_table_correlations_and_figure(tmp_path):
             "log10_sigma_mean": [-5 + i, -4 + i], "log10_sigma_sd": [0.1, 0.1],
             "haven_ratio_mean": [0.5, 0.5], "reasons": [], "notes": ["not converged at 373 K"]
             if lab == "C" else [], "measured_sigma_total_mS_cm": meas, "measured_ea_eV": ea}
+    comps["C"]["n_configurations"] = 3  # one configuration without an Arrhenius fit
     summary = {"settings": {"temperatures_K": [373.0, 473.0], "runs": 2, "passes": 10,
                             "interaction_scale": 1.0, "blocking_distance_A": 2.5,
                             "attempt_frequency_Hz": 5e12},
@@ -27,8 +28,8 @@ def test_kmc_section_table_correlations_and_figure(tmp_path):
     lines, figs = kmc_section(summary, tmp_path)
     text = "\n".join(lines)
     assert "## Kinetic Monte Carlo transport" in text
-    assert "| A | 2 | -7.00 ± 0.10 | 2.60e-04 | 0.510 ± 0.010 | 0.35 |" in text
-    assert "| C | 2 | -5.00 ± 0.10 | – |" in text
+    assert "| A | 2 (2) | -7.00 ± 0.10 | 2.60e-04 | 0.510 ± 0.010 | 0.35 |" in text
+    assert "| C | 3 (2) | -5.00 ± 0.10 | – |" in text
     assert "not converged at 373 K" in text
     assert "fewer than three compositions" in text and "rho = -1.00" in text
     assert figs[0][1].stat().st_size > 1000
