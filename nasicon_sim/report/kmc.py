@@ -26,6 +26,7 @@ def kmc_section(kmc: Mapping[str, Any], fig_dir: Path) -> tuple[list[str], list[
         Where the Arrhenius figure goes.
     """
     from nasicon_sim.transport.plot import plot_arrhenius
+    from nasicon_sim.transport.study import ARRHENIUS_REJECT_P
     from nasicon_sim.units import BOLTZMANN_EV_K
 
     comps = kmc.get("compositions", {})
@@ -66,6 +67,13 @@ def kmc_section(kmc: Mapping[str, Any], fig_dir: Path) -> tuple[list[str], list[
             lines.append(f"| | sigma = 0: {reason} | | | | |")
         for note in c.get("notes", []):
             lines.append(f"| | {note} | | | | |")
+        if c.get("n_arrhenius_rejected"):
+            lines.append(
+                f"| | not Arrhenius: the straight line through ln(sigma T) is rejected (chi-square "
+                f"p < {ARRHENIUS_REJECT_P:g}) in {c['n_arrhenius_rejected']} of "
+                f"{c['n_arrhenius_tested']} configurations with three or more converged "
+                "temperatures, so their sigma(25 °C) and Ea depend on the temperature window "
+                "| | | | |")
     lines += [""]
     for name, r in kmc.get("correlations", {}).items():
         if r is None:

@@ -20,6 +20,11 @@ __all__ = ["KMCTask", "collect_kmc", "kmc_key", "run_kmc_task", "run_study_kmc"]
 
 log = logging.getLogger(__name__)
 
+#: An Arrhenius line (sigma T = A exp(-Ea / k_B T)) counts as rejected by a configuration's
+#: kMC points when its weighted chi-square has a p-value below this (it needs three or more
+#: converged temperatures): sigma(25 C) and Ea then depend on the temperature window.
+ARRHENIUS_REJECT_P = 0.01
+
 
 def kmc_key(config_key: str, settings: Mapping[str, Any]) -> str:
     """Store key of the kMC task of one configuration."""
@@ -124,10 +129,14 @@ def collect_kmc(study, store, keys_by_label: Mapping[str, Sequence[str]]) -> dic
 
     Returns a JSON-able dict: ``compositions`` (label -> configurations' sigma(25 C), Ea,
     sigma per temperature, their means; ``n_fitted`` counts the configurations with an
-    Arrhenius fit, the only ones in the sigma(25 C) and Ea means) and ``correlations`` (Spearman rho with bootstrap
+    Arrhenius fit, the only ones in the sigma(25 C) and Ea means; ``n_arrhenius_rejected`` of
+    ``n_arrhenius_tested`` fits with three or more temperatures fail the chi-square test of
+    :data:`ARRHENIUS_REJECT_P`) and ``correlations`` (Spearman rho with bootstrap
     intervals of predicted log10 sigma(25 C) vs measured log10 sigma_total, and of predicted
     vs measured Ea), or {} when the study has no ``[kmc]``.
     """
+    from scipy.stats import chi2 as chi2_dist
+
     from nasicon_sim.crosscheck import rank_correlation
 
     if getattr(study, "kmc", None) is None:
@@ -145,9 +154,15 @@ def collect_kmc(study, store, keys_by_label: Mapping[str, Sequence[str]]) -> dic
         ea = [r["Ea_eV"] for r in rows if r.get("Ea_eV") is not None]
         s25 = [r["sigma_25C_S_cm"] for r in rows if r.get("sigma_25C_S_cm")]
         m25, sd25 = _geo(s25)
+        tested = [r["arrhenius"] for r in rows
+                  if r.get("arrhenius") and r["arrhenius"].get("dof", 0) >= 1]
+        rejected = [a for a in tested
+                    if float(chi2_dist.sf(a["chi2"], a["dof"])) < ARRHENIUS_REJECT_P]
         comps[comp.label] = {
             "n_configurations": len(rows),
             "n_fitted": len(ea),
+            "n_arrhenius_tested": len(tested),
+            "n_arrhenius_rejected": len(rejected),
             "sigma_25C_S_cm": s25, "Ea_eV": ea,
             "log10_sigma_25C_mean": m25, "log10_sigma_25C_sd": sd25,
             "Ea_eV_mean": float(np.mean(ea)) if ea else None,

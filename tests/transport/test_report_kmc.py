@@ -17,6 +17,7 @@ def test_kmc_section_table_correlations_and_figure(tmp_path):
             "haven_ratio_mean": [0.5, 0.5], "reasons": [], "notes": ["not converged at 373 K"]
             if lab == "C" else [], "measured_sigma_total_mS_cm": meas, "measured_ea_eV": ea}
     comps["C"]["n_configurations"] = 3  # one configuration without an Arrhenius fit
+    comps["B"].update(n_arrhenius_tested=2, n_arrhenius_rejected=1)
     summary = {"settings": {"temperatures_K": [373.0, 473.0], "runs": 2, "passes": 10,
                             "interaction_scale": 1.0, "blocking_distance_A": 2.5,
                             "attempt_frequency_Hz": 5e12},
@@ -31,6 +32,8 @@ def test_kmc_section_table_correlations_and_figure(tmp_path):
     assert "| A | 2 (2) | -7.00 ± 0.10 | 2.60e-04 | 0.510 ± 0.010 | 0.35 |" in text
     assert "| C | 3 (2) | -5.00 ± 0.10 | – |" in text
     assert "not converged at 373 K" in text
+    assert "rejected (chi-square p < 0.01) in 1 of 2 configurations" in text
+    assert text.count("not Arrhenius") == 1
     assert "fewer than three compositions" in text and "rho = -1.00" in text
     assert figs[0][1].stat().st_size > 1000
     assert kmc_section({}, tmp_path) == ([], [])
