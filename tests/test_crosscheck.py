@@ -37,3 +37,29 @@ def test_too_few_compositions_gives_none():
     assert rank_correlation({"a": [0.3], "b": [0.4]}, {"a": 1.0, "b": 2.0}) is None
     assert rank_correlation({"a": [0.3], "b": [0.4], "c": [math.inf]},
                             {"a": 1.0, "b": 2.0, "c": 3.0}) is None
+
+
+def test_p_value_is_exact_for_few_compositions():
+    """rho = -1 over 5 compositions: 2 of the 120 pairings are as extreme (p = 1/60), where
+    the t approximation says 1e-24; the exact value is checked against brute force."""
+    import itertools
+
+    from scipy.stats import spearmanr
+
+    from nasicon_sim.crosscheck import EXACT_P_MAX_N, spearman_p_value
+
+    r = rank_correlation({k: [float(i)] for i, k in enumerate("abcde")},
+                         {k: -float(i) for i, k in enumerate("abcde")})
+    assert r.rho == pytest.approx(-1.0) and r.p_value == pytest.approx(1 / 60)
+    assert r.p_method == "exact permutation"
+    x = np.array([0.93, 1.0, 1.05, 1.1, 1.17, 0.99])
+    y = np.array([0.26, 0.67, 1.3, 0.94, 0.48, 0.42])
+    r0 = abs(spearmanr(x, y).statistic)
+    brute = np.mean([abs(spearmanr(x[list(p)], y).statistic) >= r0 - 1e-12
+                     for p in itertools.permutations(range(6))])
+    assert spearman_p_value(x, y) == (pytest.approx(brute), "exact permutation")
+    big = np.arange(EXACT_P_MAX_N + 1, dtype=float)
+    rng = np.random.default_rng(0)
+    yb = big + rng.normal(0, 3, big.size)
+    assert spearman_p_value(big, yb) == (pytest.approx(spearmanr(big, yb).pvalue),
+                                         "t approximation")
