@@ -94,6 +94,7 @@ def kmc_section(kmc: Mapping[str, Any], fig_dir: Path) -> tuple[list[str], list[
             "temperatures_K": [c["temperatures_K"][i] for i in ok],
             "sigma_S_cm": [10 ** mean[i] for i in ok],
             "sigma_err_S_cm": [10 ** mean[i] * math.log(10) * (sd[i] or 0.0) for i in ok],
+            "log10_sigma_err": [sd[i] or 0.0 for i in ok],  # spread over configurations
         }
         if c["Ea_eV_mean"] is not None and c["log10_sigma_25C_mean"] is not None:
             # the line through the mean sigma(25 C) with the mean Ea (sigma T = A e^-Ea/kT)

@@ -10,7 +10,30 @@ import numpy as np
 
 from nasicon_sim.units import BOLTZMANN_EV_K
 
-__all__ = ["plot_arrhenius"]
+__all__ = ["log_error_bars", "plot_arrhenius"]
+
+
+def log_error_bars(sigma, sigma_err, log10_err=None) -> tuple[np.ndarray, np.ndarray]:
+    """Lower and upper error-bar lengths (decades) of log10(sigma).
+
+    ``log10_err`` (decades) is used as given when present; otherwise the bars are the
+    images of sigma -/+ sigma_err, the lower one at most 3 decades long (sigma_err >= sigma
+    has no finite lower end on a log axis).
+
+    >>> [float(x[0]) for x in log_error_bars([1e-3], [1e-3], [0.5])]
+    [0.5, 0.5]
+    >>> [round(float(x[0]), 3) for x in log_error_bars([1e-3], [5e-4])]
+    [0.301, 0.176]
+    """
+    s = np.asarray(sigma, float)
+    if log10_err is not None:
+        err = np.asarray(log10_err, float)
+        return err, err.copy()
+    e = np.asarray(sigma_err, float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lo = np.log10(s) - np.log10(np.maximum(s - e, s * 1e-3))
+        hi = np.log10(s + e) - np.log10(s)
+    return lo, hi
 
 
 def plot_arrhenius(
@@ -25,7 +48,9 @@ def plot_arrhenius(
     ----------
     series : mapping label -> dict
         ``TransportResult.as_dict()`` style: ``temperatures_K``, ``sigma_S_cm``,
-        ``sigma_err_S_cm``, and optionally ``arrhenius`` (``Ea_eV``, ``ln_prefactor``).
+        ``sigma_err_S_cm``, and optionally ``arrhenius`` (``Ea_eV``, ``ln_prefactor``) and
+        ``log10_sigma_err`` (error bars in decades, e.g. a spread over configurations; it
+        replaces ``sigma_err_S_cm``, which draws poorly once it nears sigma itself).
     path : str or Path
         PNG to write (written atomically).
     measured : mapping label -> list of (T in K, sigma in S/cm), optional
@@ -56,8 +81,8 @@ def plot_arrhenius(
         e = np.asarray(d.get("sigma_err_S_cm", []), float)
         ok = s > 0
         if ok.any():
-            lo = np.log10(s[ok]) - np.log10(np.maximum(s[ok] - e[ok], s[ok] * 1e-3))
-            hi = np.log10(s[ok] + e[ok]) - np.log10(s[ok])
+            lo, hi = log_error_bars(s, e, d.get("log10_sigma_err"))
+            lo, hi = lo[ok], hi[ok]
             ax.errorbar(1000.0 / t[ok], np.log10(s[ok]), yerr=[lo, hi], fmt="o", color=color,
                         label=f"{lab} kMC", capsize=2)
         fit = d.get("arrhenius")
