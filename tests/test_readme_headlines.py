@@ -97,7 +97,37 @@ def test_relaxed_ensemble_headline_is_the_recorded_summary():
             f"{corr['ci_low']:+.2f}..{corr['ci_high']:+.2f}, p = {corr['p_value']:.2f}, "
             f"n = {corr['n_compositions']})") in flat
     assert corr["rho"] > 0  # "the wrong way round"
+    assert corr["p_method"] == "exact permutation"
     kmc = summary["kmc"]
-    fitted = [lab for lab, c in kmc["compositions"].items() if c["Ea_eV"]]
-    assert fitted == ["NZSP"]  # "converges only for NZSP"
-    assert all(r is None for r in kmc["correlations"].values())
+    s = kmc["settings"]
+    temps = s["temperatures_K"]
+    assert f"kMC on the relaxed networks ({temps[0]:.0f}-{temps[-1]:.0f} K, {s['passes']} passes" \
+        in flat
+    kc = kmc["compositions"]
+    n_fit = sum(c["n_fitted"] for c in kc.values())
+    n_all = sum(c["n_configurations"] for c in kc.values())
+    assert f"fits an Arrhenius line for {n_fit} of the {n_all} configurations" in flat
+    assert kc["LE"]["n_fitted"] == 0 and "none of LE's" in flat
+    assert all(c["n_fitted"] > 0 for lab, c in kc.items() if lab != "LE")
+    means = {lab: c["log10_sigma_25C_mean"] for lab, c in kc.items() if c["n_fitted"]}
+    hi, lo = max(means, key=means.get), min(means, key=means.get)
+    assert (f"mean log10 sigma(25 °C) {means[hi]:.2f} ({hi}) to {means[lo]:.2f} ({lo})"
+            in flat)
+    rs = kmc["correlations"]["log10 sigma_25C kMC vs log10 sigma_total measured"]
+    assert (f"Spearman {rs['rho']:+.2f} (95 % bootstrap interval {rs['ci_low']:+.2f}.."
+            f"{rs['ci_high']:+.2f}, exact p = {rs['p_value']:.3f}, n = {rs['n_compositions']})"
+            in flat)
+    assert rs["p_method"] == "exact permutation" and rs["rho"] < -1 + 1e-9  # "exactly against"
+    # "also among the four single-phase ones": their kMC order is the reverse of the measured
+    single = [c for c in summary["compositions"] if c["composition"]["single_phase"]]
+    assert len(single) == 4
+    by_kmc = sorted(single, key=lambda c: means[c["composition"]["label"]])
+    by_meas = sorted(single, key=lambda c: c["composition"]["sigma_total_mS_cm"])
+    assert by_kmc == by_meas[::-1]
+    ea = {lab: (c["Ea_eV_mean"], c["Ea_eV_sd"], c["measured_ea_eV"]) for lab, c in kc.items()
+          if c["measured_ea_eV"] is not None}
+    assert sorted(ea) == ["ME1", "NZSP"]
+    assert (f"Its Ea is {ea['NZSP'][0]:.2f} ± {ea['NZSP'][1]:.2f} eV for NZSP and "
+            f"{ea['ME1'][0]:.2f} ± {ea['ME1'][1]:.2f} eV for ME1, against measured "
+            f"{ea['NZSP'][2]:.2f} and {ea['ME1'][2]:.2f} eV") in flat
+    assert kmc["correlations"]["Ea kMC vs Ea measured"] is None  # two measured Ea only
