@@ -151,8 +151,9 @@ class KMCSpec:
 
     Fields are those of :class:`nasicon_sim.transport.KMCSettings` (temperatures_K, passes,
     equilibration_passes, runs, blocks, seed, attempt_frequency_Hz, interaction_scale,
-    blocking_distance_A, min_length_A) plus ``max_configurations``: kMC on the first N
-    configurations of each composition (0: all).
+    blocking_distance_A, min_length_A, kra_floor_eV) plus ``max_configurations``: kMC on the
+    first N configurations of each composition (0: all). ``kra_floor_eV`` enters the task
+    key only when it is set (> 0), so studies recorded before it existed keep their keys.
     """
 
     temperatures_K: list = field(default_factory=lambda: [373.0, 473.0, 573.0])
@@ -165,12 +166,15 @@ class KMCSpec:
     interaction_scale: float = 1.0
     blocking_distance_A: float = 2.5
     min_length_A: float = 20.0
+    kra_floor_eV: float = 0.0
     max_configurations: int = 0
 
     def settings_dict(self) -> dict[str, Any]:
         """Keyword arguments of ``KMCSettings`` (validated there)."""
         d = asdict(self)
         d.pop("max_configurations")
+        if not d["kra_floor_eV"]:
+            d.pop("kra_floor_eV")
         d["temperatures_K"] = [float(t) for t in d["temperatures_K"]]
         return d
 

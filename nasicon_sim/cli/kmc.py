@@ -65,6 +65,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="explicit repetition of the structure's cell instead of --min-length")
     p.add_argument("--barrier", action="append", metavar="HOP=EV",
                    help="E_KRA for a hop type, e.g. Na1-Na3=0.30 (repeatable; replaces BVSE)")
+    p.add_argument("--kra-floor", type=float, default=0.0, metavar="EV",
+                   help="raise every E_KRA below EV to it: fewer back-and-forth hops on stiff "
+                   "networks, an approximation to check by lowering it (default 0: off)")
     p.add_argument("--spacing", type=float, default=0.1, metavar="A",
                    help="BVSE grid spacing of the migration network (default 0.1 A)")
     p.add_argument("--oxi", action="append", metavar="EL=STATE",
@@ -119,7 +122,7 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed, attempt_frequency_Hz=args.attempt_frequency,
         interaction_scale=args.interaction_scale, blocking_distance_A=args.blocking_distance,
         min_length_A=args.min_length, supercell=_supercell(args.supercell),
-        barrier_table=barriers or None, workers=args.workers)
+        barrier_table=barriers or None, kra_floor_eV=args.kra_floor, workers=args.workers)
     if args.spacing <= 0:
         raise NasiconSimError(f"--spacing must be positive, got {args.spacing}")
     structure = read_structure(args.structure, parse_assignments(args.oxi, "--oxi", int))

@@ -94,6 +94,15 @@ class KMCSettings:
         Explicit repetition instead of ``min_length_A``.
     barrier_table : tuple of (str, float) or None
         E_KRA (eV) per hop type replacing the BVSE values, e.g. (("Na1-Na3", 0.3),).
+    kra_floor_eV : float
+        Raise every E_KRA below this to it (0: off). An acceleration for stiff networks,
+        where ions rattle over low barriers while long-range motion needs higher ones: E_KRA
+        is symmetric, so site occupancies at equilibrium do not change, and sigma does not
+        as long as the raised hops stay much faster than the rate-limiting ones (the error
+        falls as exp(-(E_limiting - floor) / k_B T)). It is an approximation to be checked:
+        sigma must not move when the floor is lowered (rate-constant scaling of fast
+        reversible events: Chatterjee & Voter, J. Chem. Phys. 132 (2010) 194101; Dybeck,
+        Plaisance & Neurock, J. Chem. Theory Comput. 13 (2017) 1525).
     workers : int
         Processes for the independent runs (1: in this process).
     """
@@ -111,6 +120,7 @@ class KMCSettings:
     min_length_A: float = 20.0
     supercell: tuple[int, int, int] | None = None
     barrier_table: tuple[tuple[str, float], ...] | None = None
+    kra_floor_eV: float = 0.0
     workers: int = field(default=1, compare=False)
 
     def __post_init__(self) -> None:
@@ -132,12 +142,12 @@ class KMCSettings:
         flags = {"attempt_frequency_Hz": "--attempt-frequency", "min_length_A": "--min-length",
                  "tail_tolerance_eV": "tail_tolerance_eV",
                  "interaction_scale": "--interaction-scale",
-                 "blocking_distance_A": "--blocking-distance"}
+                 "blocking_distance_A": "--blocking-distance", "kra_floor_eV": "--kra-floor"}
         for name in ("attempt_frequency_Hz", "min_length_A", "tail_tolerance_eV"):
             v = getattr(self, name)
             if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
                 raise NasiconSimError(f"{flags[name]} must be a positive number, got {v!r}")
-        for name in ("interaction_scale", "blocking_distance_A"):
+        for name in ("interaction_scale", "blocking_distance_A", "kra_floor_eV"):
             v = getattr(self, name)
             if not (isinstance(v, (int, float)) and math.isfinite(v) and v >= 0):
                 raise NasiconSimError(f"{flags[name]} must be a non-negative number, got {v!r}")
@@ -408,7 +418,7 @@ def _csr(keys: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
     return start, order.astype(np.int64)
 
 
-def _arrays(lat: KMCLattice) -> _Arrays:
+def _arrays(lat: KMCLattice, kra_floor_eV: float = 0.0) -> _Arrays:
     n = lat.n_sites
     nb_start, order = _csr(lat.pair_i, n)
     nb_j = lat.pair_j[order].astype(np.int64)
@@ -424,7 +434,7 @@ def _arrays(lat: KMCLattice) -> _Arrays:
     return _Arrays(np.ascontiguousarray(lat.site_energy_eV, float), nb_start, nb_j, nb_v, nb_blk,
                    out_start, out_e, in_start, in_e, lat.hop_src.astype(np.int64),
                    lat.hop_dst.astype(np.int64), np.ascontiguousarray(lat.hop_vec_A, float),
-                   lat.hop_kra_eV.astype(float), v_hop, b_hop)
+                   np.maximum(lat.hop_kra_eV.astype(float), float(kra_floor_eV)), v_hop, b_hop)
 
 
 def _initial_occupation(lat: KMCLattice, arr: _Arrays, rng: np.random.Generator) -> np.ndarray:
@@ -466,7 +476,7 @@ class _Task:
 def _run_task(task: _Task) -> dict:
     """One independent run at one temperature (module level: picklable for worker pools)."""
     lat, s = task.lattice, task.settings
-    arr = _arrays(lat)
+    arr = _arrays(lat, s.kra_floor_eV)
     rng = np.random.default_rng(task.seed)
     occ = _initial_occupation(lat, arr, rng)
     n = lat.n_sites
@@ -700,6 +710,12 @@ def simulate(
                             [p.sigma_err_S_cm for p in good])
         if fit is None:
             notes.append("fewer than two converged temperatures: no Arrhenius fit")
+        if s.kra_floor_eV > 0:
+            raised = int(np.sum(lattice.hop_kra_eV < s.kra_floor_eV))
+            notes.append(
+                f"E_KRA floor {s.kra_floor_eV:g} eV: {raised} of {len(lattice.hop_kra_eV)} "
+                "directed hops raised to it (an acceleration; check that sigma does not change "
+                "with a lower --kra-floor)")
     hop_types: dict[str, dict] = {}
     for ti, name in enumerate(lattice.hop_names):
         sel = lattice.hop_type == ti

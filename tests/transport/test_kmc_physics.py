@@ -171,3 +171,55 @@ def test_rattling_ions_are_flagged_not_converged_and_left_out_of_the_fit():
     assert r.arrhenius is None and r.reason is None
     assert any("not converged" in n for n in r.notes)
     assert r.as_dict()["converged"] == [False, False]
+
+
+def _alternating_chain(a_A: float, e_fast: float, e_slow: float):
+    """1D chain along x, two equal sites per cell, bonds alternating e_fast and e_slow."""
+    from nasicon_sim.transport.lattice import CellModel
+
+    return CellModel(
+        lattice=np.diag([2 * a_A, 10.0, 10.0]), frac=[[0.0, 0, 0], [0.5, 0, 0]],
+        site_energy_eV=[0.0, 0.0], labels=("A", "B"), link_a=[0, 1], link_b=[1, 0],
+        link_t=[[0, 0, 0], [1, 0, 0]], link_kra_eV=[e_fast, e_slow],
+        link_names=("A-B", "A-B"), n_mobile=0)
+
+
+@pytest.mark.parametrize("floor", [0.0, 0.28])
+def test_kra_floor_on_an_alternating_chain_follows_the_harmonic_mean_of_rates(floor):
+    """One walker on bonds with rates k1, k2: D_1D = a^2 / <1/k> = 2 a^2 k1 k2 / (k1 + k2)
+    (the 3D-normalised D* of the code is a third of it). The floor raises the fast bond's
+    barrier: D follows the formula with the raised rate, and moves by the predicted
+    k2 / (k1 + k2) terms only."""
+    a, e_fast, e_slow, nu, temp = 2.0, 0.05, 0.3, 1e12, 600.0
+    lat = build_lattice(_alternating_chain(a, e_fast, e_slow), (8, 1, 1), n_mobile=1)
+    # one walker in 1D: each block's squared displacement scatters like chi-square with one
+    # degree of freedom, so many blocks (1600: a 3.5 % error, against the 40 % the floor
+    # of 0.28 eV moves D by)
+    s = KMCSettings(temperatures_K=(temp,), passes=100000, runs=16, blocks=100,
+                    equilibration_passes=0, attempt_frequency_Hz=nu, seed=11,
+                    kra_floor_eV=floor)
+    r = simulate(lat, s)
+    p = r.points[0]
+    kt = BOLTZMANN_EV_K * temp
+    k1 = nu * math.exp(-max(e_fast, floor) / kt)
+    k2 = nu * math.exp(-max(e_slow, floor) / kt)
+    d_1d = 2 * a * a * k1 * k2 / (k1 + k2)
+    _within(p.D_tracer_cm2_s, d_1d / 3 * A2_TO_CM2, p.D_tracer_err_cm2_s)
+    assert p.D_tracer_err_cm2_s < 0.06 * p.D_tracer_cm2_s
+    assert any("E_KRA floor" in n for n in r.notes) == (floor > 0)
+    if floor:
+        assert "16 of 32 directed hops raised" in r.notes[-1]
+
+
+def test_kra_floor_keeps_site_occupancies():
+    """E_KRA is symmetric, so raising it changes rates but not the equilibrium occupancy of
+    a two-energy lattice (Fermi-Dirac, as in the test above)."""
+    cell = cubic_cell(a_A=1.0, barrier_eV=0.05, site_energies_eV=(0.0, 0.1))
+    lat = build_lattice(cell, (4, 4, 4), n_mobile=64)
+    base = KMCSettings(temperatures_K=(600.0,), passes=400, runs=2, blocks=10,
+                       equilibration_passes=20, seed=3)
+    occ = [simulate(lat, replace(base, kra_floor_eV=f)).points[0].occupancy
+           for f in (0.0, 0.25)]
+    for label in ("A", "B"):
+        (m0, e0), (m1, e1) = occ[0][label], occ[1][label]
+        _within(m1 - m0, 0.0, math.hypot(e0, e1))

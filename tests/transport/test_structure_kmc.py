@@ -141,6 +141,8 @@ def test_cli_json_and_errors(tmp_path, capsys, nzsp):
                       (["--supercell", "2x2"], "--supercell"),
                       (["--barrier", "Na1-Na3"], "--barrier"),
                       (["--interaction-scale", "-1"], "--interaction-scale"),
+                      (["--kra-floor", "-0.1"], "--kra-floor"),
+                      (["--kra-floor", "nan"], "--kra-floor"),
                       (["--min-length", "0"], "--min-length")):
         assert main(["kmc", str(path), *bad]) == 2
         assert flag in capsys.readouterr().err
