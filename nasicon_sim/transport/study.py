@@ -116,6 +116,30 @@ def run_study_kmc(study, store, keys_by_label: Mapping[str, Sequence[str]],
                           dask_address=dask_address, progress=progress)
 
 
+def _merge_floor_notes(notes: set[str]) -> list[str]:
+    """One line for the per-configuration E_KRA-floor notes (their counts differ), sorted."""
+    import re
+
+    pat = re.compile(r"^E_KRA floor (\S+) eV: (\d+) of (\d+) directed hops raised to it")
+    floors: dict[str, list[tuple[int, int]]] = {}
+    rest = []
+    for note in notes:
+        m = pat.match(note)
+        if m:
+            floors.setdefault(m[1], []).append((int(m[2]), int(m[3])))
+        else:
+            rest.append(note)
+    def span(values: list[int]) -> str:
+        return f"{min(values)}" if min(values) == max(values) else f"{min(values)}-{max(values)}"
+
+    for floor, counts in floors.items():
+        rest.append(f"E_KRA floor {floor} eV: {span([c[0] for c in counts])} of "
+                    f"{span([c[1] for c in counts])} directed hops raised to it per "
+                    "configuration (an acceleration; check that sigma does not change with a "
+                    "lower floor)")
+    return sorted(rest)
+
+
 def _geo(values: list[float]) -> tuple[float | None, float | None]:
     v = np.array([x for x in values if x is not None and x > 0], float)
     if not len(v):
@@ -175,7 +199,7 @@ def collect_kmc(study, store, keys_by_label: Mapping[str, Sequence[str]]) -> dic
                                  if any(r["haven_ratio"][i] is not None for r in rows) else None
                                  for i in range(len(temps))],
             "reasons": sorted({r["reason"] for r in rows if r.get("reason")}),
-            "notes": sorted({n for r in rows for n in r.get("notes", [])}),
+            "notes": _merge_floor_notes({n for r in rows for n in r.get("notes", [])}),
             "measured_sigma_total_mS_cm": comp.sigma_total_mS_cm,
             "measured_ea_eV": comp.ea_eV,
         }

@@ -46,3 +46,19 @@ def test_collect_counts_fits_and_rejects_curved_arrhenius_lines():
     assert abs(min(a["Ea_eV"]) - 0.4) < 1e-6
     # two converged temperatures: a fit, but no test of the line
     assert (b["n_fitted"], b["n_arrhenius_tested"], b["n_arrhenius_rejected"]) == (1, 0, 0)
+
+
+def test_floor_notes_of_a_composition_become_one_line():
+    from nasicon_sim.transport.study import _merge_floor_notes
+
+    notes = {"E_KRA floor 0.35 eV: 36 of 464 directed hops raised to it (an acceleration; check "
+             "that sigma does not change with a lower --kra-floor)",
+             "E_KRA floor 0.35 eV: 148 of 444 directed hops raised to it (an acceleration; check "
+             "that sigma does not change with a lower --kra-floor)",
+             "fewer than two converged temperatures: no Arrhenius fit"}
+    out = _merge_floor_notes(notes)
+    assert len(out) == 2
+    assert out[0].startswith("E_KRA floor 0.35 eV: 36-148 of 444-464 directed hops raised")
+    assert out[1] == "fewer than two converged temperatures: no Arrhenius fit"
+    one = _merge_floor_notes({next(n for n in notes if "36 of" in n)})
+    assert one[0].startswith("E_KRA floor 0.35 eV: 36 of 464 directed hops raised to it per")
