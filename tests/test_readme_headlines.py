@@ -131,3 +131,19 @@ def test_relaxed_ensemble_headline_is_the_recorded_summary():
             f"{ea['ME1'][0]:.2f} ± {ea['ME1'][1]:.2f} eV for ME1, against measured "
             f"{ea['NZSP'][2]:.2f} and {ea['ME1'][2]:.2f} eV") in flat
     assert kmc["correlations"]["Ea kMC vs Ea measured"] is None  # two measured Ea only
+    # the lower window with the E_KRA floor (profile "floor", results-floor/)
+    fl = json.loads((ROOT / "calculations/zuo2026-relaxed-8/results-floor/summary.json")
+                    .read_text())["kmc"]
+    ft = fl["settings"]["temperatures_K"]
+    assert (f"At {ft[0]:.0f}-{ft[-1]:.0f} K, with an E_KRA floor of "
+            f"{fl['settings']['kra_floor_eV']:.2f} eV that passed a check") in flat
+    rf = fl["correlations"]["log10 sigma_25C kMC vs log10 sigma_total measured"]
+    assert (f"Spearman is {rf['rho']:+.2f} ({rf['ci_low']:+.2f}..{rf['ci_high']:+.2f}, exact "
+            f"p = {rf['p_value']:.2f}, n = {rf['n_compositions']})") in flat
+    fc = fl["compositions"]
+    fm = {lab: fc[lab]["log10_sigma_25C_mean"] for lab in ("ME1", "ME2", "HE1", "HE2")}
+    assert max(fc[lab]["log10_sigma_25C_mean"] or -99 for lab in fc) == \
+        fc["NZSP"]["log10_sigma_25C_mean"]  # "NZSP stays on top"
+    spread = max(fm.values()) - min(fm.values())
+    assert f"lie within {spread:.2f} decades, less than each one's spread" in flat
+    assert all(fc[lab]["log10_sigma_25C_sd"] > spread for lab in fm)

@@ -122,3 +122,29 @@ def test_guide_quotes_the_relaxed_study():
     assert f"Ea {lo} and {hi} eV from 473-573 K" in text
     lo, hi = sorted(ea_new)
     assert f"{lo} and {hi} eV from 673-873 K" in text
+
+
+def test_guide_quotes_the_lower_window_with_the_floor():
+    text = " ".join(GUIDE.read_text().split())
+    d = ROOT / "calculations" / "zuo2026-relaxed-8"
+    fl = json.loads((d / "results-floor" / "summary.json").read_text())
+    k = fl["kmc"]
+    assert k["settings"]["temperatures_K"] == [573.0, 673.0, 773.0]
+    assert k["settings"]["kra_floor_eV"] == 0.35
+    c = k["compositions"]
+    assert all(v["n_fitted"] == v["n_configurations"] for lab, v in c.items() if lab != "LE")
+    assert c["LE"]["n_fitted"] == 0 and "every configuration but LE's has an Arrhenius fit" in text
+    r = k["correlations"]["log10 sigma_25C kMC vs log10 sigma_total measured"]
+    assert (f"conductivity is {r['rho']:+.2f} ({r['ci_low']:+.2f}..{r['ci_high']:+.2f}, exact "
+            f"p = {r['p_value']:.2f}, n = {r['n_compositions']})") in text
+    assert f"Ea {c['NZSP']['Ea_eV_mean']:.3f} ± {c['NZSP']['Ea_eV_sd']:.3f} eV" in text
+    single = ("ME1", "ME2", "HE1", "HE2")
+    m = [c[lab]["log10_sigma_25C_mean"] for lab in single]
+    sd = [c[lab]["log10_sigma_25C_sd"] for lab in single]
+    assert (f"within {max(m) - min(m):.2f} decades (log10 sigma(25 °C) {min(m):.2f} to "
+            f"{max(m):.2f}), less than each one's spread over configurations "
+            f"({min(sd):.2f}-{max(sd):.2f} decades)") in text
+    assert max(m) - min(m) < min(sd)
+    assert "with the 0.54-0.57 eV of the first run" in text and \
+        "Ea 0.542 and 0.572 eV from 473-573 K" in text
+    assert "--profile floor" in text and fl["study"]["profile"] == "floor"
