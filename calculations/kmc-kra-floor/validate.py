@@ -70,11 +70,11 @@ def _job(args):
 
 def _table(saved: dict, study, store, keys, kmc_key) -> list[str]:
     settings = study.kmc.settings_dict()
-    lines = [f"# E_KRA floor vs plain kMC (zuo2026-relaxed-8 [kmc]: "
+    lines = [f"E_KRA floor vs plain kMC (zuo2026-relaxed-8 [kmc]: "
              f"{', '.join(f'{t:g}' for t in settings['temperatures_K'])} K, "
              f"{settings['runs']} runs x {settings['passes']} passes in {settings['blocks']} "
              "blocks); sigma in S/cm, msd = squared displacement per block in squared hop "
-             "lengths (>= 2: converged), z = (sigma_floor - sigma_0) / combined error",
+             "lengths (>= 2: converged), z = (sigma_floor - sigma_0) / combined error", "",
              "| configuration | floor (eV) | T (K) | sigma_0 | msd_0 | sigma_floor | msd_floor "
              "| ratio | z | Ea_0 (eV) | Ea_floor (eV) |",
              "|---|---|---|---|---|---|---|---|---|---|---|"]
@@ -110,7 +110,7 @@ def _table(saved: dict, study, store, keys, kmc_key) -> list[str]:
         ratios = np.array([v[0] for v in vals])
         zs = np.array([v[1] for v in vals])
         lines.append(
-            f"floor {floor:g} eV: {len(vals)} temperature points converged with and without "
+            f"- floor {floor:g} eV: {len(vals)} temperature points converged with and without "
             f"it; sigma ratio median {np.median(ratios):.2f} (range {ratios.min():.2f}-"
             f"{ratios.max():.2f}), {int(np.sum(ratios < 1))} of {len(vals)} below 1, "
             f"{int(np.sum(np.abs(zs) > 2))} beyond 2 combined standard errors; displacement "
