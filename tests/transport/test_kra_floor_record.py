@@ -60,6 +60,11 @@ def test_guide_prose_is_the_recorded_check():
            for r in [store.get(kmc_key(k, settings))] for i in range(len(r["sigma_S_cm"]))
            if r["converged"][i] and r["sigma_S_cm"][i] > 0]
     assert round(float(np.median(rel)), 1) == 0.3 and "standard error of about 30 %" in text
+    means = [r["hop_types"]["Na1-Na3"]["E_KRA_eV_mean"]
+             for c in study.compositions for k in keys[c.label]
+             for r in [store.get(kmc_key(k, settings))]]
+    assert f"Na1-Na3 hops (mean E_KRA {min(means):.2f}-{max(means):.2f} eV per configuration)" \
+        in text
     runs = json.loads((CALC / "results.json").read_text())
     walls = [j["wall_s"] for j in runs.values()]
     assert f"{len(walls)} runs of {min(walls):.0f}-{max(walls):.0f} s" in text
