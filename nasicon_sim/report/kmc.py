@@ -66,6 +66,9 @@ def kmc_section(kmc: Mapping[str, Any], fig_dir: Path) -> tuple[list[str], list[
         for reason in c.get("reasons", []):
             lines.append(f"| | sigma = 0: {reason} | | | | |")
         for note in c.get("notes", []):
+            # in a study the knobs are the [kmc] keys, not the command-line flags
+            note = note.replace("raise --passes", "raise passes or temperatures_K in [kmc]")
+            note = note.replace("lower --kra-floor", "lower kra_floor_eV")
             lines.append(f"| | {note} | | | | |")
         if c.get("n_arrhenius_rejected"):
             lines.append(

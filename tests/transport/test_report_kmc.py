@@ -14,7 +14,7 @@ def test_kmc_section_table_correlations_and_figure(tmp_path):
             "log10_sigma_25C_mean": -7 + i, "log10_sigma_25C_sd": 0.1,
             "Ea_eV_mean": 0.51 - 0.05 * i, "Ea_eV_sd": 0.01, "temperatures_K": [373.0, 473.0],
             "log10_sigma_mean": [-5 + i, -4 + i], "log10_sigma_sd": [0.1, 0.1],
-            "haven_ratio_mean": [0.5, 0.5], "reasons": [], "notes": ["not converged at 373 K"]
+            "haven_ratio_mean": [0.5, 0.5], "reasons": [], "notes": ["not converged at 373 K (raise --passes)"]
             if lab == "C" else [], "measured_sigma_total_mS_cm": meas, "measured_ea_eV": ea}
     comps["C"]["n_configurations"] = 3  # one configuration without an Arrhenius fit
     comps["B"].update(n_arrhenius_tested=2, n_arrhenius_rejected=1)
@@ -31,7 +31,7 @@ def test_kmc_section_table_correlations_and_figure(tmp_path):
     assert "## Kinetic Monte Carlo transport" in text
     assert "| A | 2 (2) | -7.00 ± 0.10 | 2.60e-04 | 0.510 ± 0.010 | 0.35 |" in text
     assert "| C | 3 (2) | -5.00 ± 0.10 | – |" in text
-    assert "not converged at 373 K" in text
+    assert "not converged at 373 K (raise passes or temperatures_K in [kmc])" in text
     assert "rejected (chi-square p < 0.01) in 1 of 2 configurations" in text
     assert text.count("not Arrhenius") == 1
     assert "fewer than three compositions" in text and "rho = -1.00" in text
