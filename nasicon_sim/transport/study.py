@@ -129,6 +129,7 @@ def _merge_floor_notes(notes: set[str]) -> list[str]:
             floors.setdefault(m[1], []).append((int(m[2]), int(m[3])))
         else:
             rest.append(note)
+
     def span(values: list[int]) -> str:
         return f"{min(values)}" if min(values) == max(values) else f"{min(values)}-{max(values)}"
 
